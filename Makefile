@@ -1,0 +1,48 @@
+# Two commands matter: `make demo` (the whole loop offline) and `make test`.
+# Both create or reuse ./.venv; `make test` also builds ./.venv-image, pinned like the built-in
+# XGBoost 3.0-5 image, and runs the job and handler tests a second time there.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The image runs Python 3.10; use it when the machine has it, else the same pins on this Python.
+IMAGE_PYTHON ?= $(shell (command -v python3.10 >/dev/null && python3.10 -c 'import sys' 2>/dev/null && command -v python3.10) || echo $(PYTHON))
+VENV := .venv
+IMAGE_VENV := .venv-image
+PIP_FLAGS := --disable-pip-version-check --quiet
+
+.PHONY: demo test lint unit image-test venv image-venv clean bench
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: setup.py constraints.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) --upgrade "pip>=24"
+	$(VENV)/bin/pip install $(PIP_FLAGS) -c constraints.txt -e '.[test]'
+	touch $@
+
+image-venv: $(IMAGE_VENV)/.installed
+$(IMAGE_VENV)/.installed: requirements-image.txt
+	test -x $(IMAGE_VENV)/bin/python || $(IMAGE_PYTHON) -m venv $(IMAGE_VENV)
+	$(IMAGE_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-image.txt
+	touch $@
+
+demo: venv
+	$(VENV)/bin/mlops demo
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/vermin --no-tips --violations --target=3.10- processing inference
+
+unit: venv
+	$(VENV)/bin/pytest
+
+# The job code and the handler run inside the XGBoost 3.0-5 image (Python 3.10, pandas 2.2.3,
+# numpy 2.1.0): run their tests again with those packages, without the SDK installed.
+image-test: image-venv
+	PYTHONPATH=$(CURDIR) $(IMAGE_VENV)/bin/python -m pytest -m image -p no:cacheprovider -q
+
+test: lint unit image-test
+
+bench: venv
+	$(VENV)/bin/python benchmarks/monitor.py
+
+clean:
+	rm -rf $(VENV) $(IMAGE_VENV) .mlops .build

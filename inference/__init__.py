@@ -1,0 +1,1 @@
+"""The endpoint's inference handler, bundled into model.tar.gz under code/."""

@@ -1,0 +1,246 @@
+"""Inference handler for the built-in XGBoost 3.0-5 image (framework mode) and the local host.
+
+The image serves this module through Multi Model Server and sagemaker-inference's Transformer:
+an exception that is a `BaseInferenceToolkitError` becomes its HTTP status, anything else a 500.
+So every bad request raises `RequestError` with a 4xx status and a message that says what to fix.
+
+Each prediction carries the probability of the positive class, the predicted label and whether
+it needs human review (review.lower < p < review.upper in the data contract). Answers use the
+request's encoding (CSV in, CSV out; JSON in, JSON out) because Model Monitor rejects captures
+whose input and output encodings differ.
+
+This file runs on the image's Python 3.10 with numpy 2.1 and xgboost 3.0.5: keep it that way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import xgboost as xgb
+from sagemaker_inference.errors import BaseInferenceToolkitError
+
+CSV = "text/csv"
+JSON = "application/json"
+ANY = "*/*"
+MODEL_FILE = "xgboost-model"
+CONTRACT_FILE = "data_contract.json"
+CONTRACT_ENV = "MLOPS_DATA_CONTRACT"
+
+
+class RequestError(BaseInferenceToolkitError):
+    """A request the handler cannot answer; `status_code` says why (400, 406, 415)."""
+
+    def __init__(self, status_code: int, message: str):
+        super().__init__(status_code, message, message)
+
+
+class Model(NamedTuple):
+    booster: xgb.Booster
+    n_features: int
+    decision_threshold: float
+    review_lower: float
+    review_upper: float
+
+
+class Batch(NamedTuple):
+    rows: np.ndarray  # float32, shape (n, n_features); NaN marks a missing value
+    content_type: str  # CSV or JSON: the encoding the answer must use
+
+
+class Scored(NamedTuple):
+    probabilities: np.ndarray
+    labels: np.ndarray
+    needs_review: np.ndarray
+    content_type: str
+
+
+def model_fn(model_dir: str) -> Model:
+    """Load `xgboost-model` (a native XGBoost file since image 1.3-1, not a pickle) and the contract."""
+    booster = xgb.Booster()
+    booster.load_model(os.path.join(model_dir, MODEL_FILE))
+    # One thread per worker: OpenMP threads stall on a busy two-core machine.
+    booster.set_param({"nthread": 1})
+    contract = _read_contract(model_dir)
+    n_features = len(contract["features"])
+    if booster.num_features() != n_features:
+        raise ValueError(
+            f"the model expects {booster.num_features()} features but the data contract lists {n_features}"
+        )
+    review = contract["review"]
+    return Model(
+        booster=booster,
+        n_features=n_features,
+        decision_threshold=float(contract["decision_threshold"]),
+        review_lower=float(review["lower"]),
+        review_upper=float(review["upper"]),
+    )
+
+
+def input_fn(request_body: bytes | str, request_content_type: str | None) -> Batch:
+    """Parse one or many rows of features from `text/csv` or `application/json`."""
+    media_type = _media_type(request_content_type)
+    if media_type not in (CSV, JSON):
+        raise RequestError(
+            415, f"content type {request_content_type or '(none)'!r} is not supported; send {CSV} or {JSON}"
+        )
+    text = _decode(request_body)
+    if not text.strip():
+        raise RequestError(400, "the request body is empty; send at least one row of features")
+    rows = _parse_csv(text) if media_type == CSV else _parse_json(text)
+    return Batch(rows=rows, content_type=media_type)
+
+
+def predict_fn(input_data: Batch, model: Model) -> Scored:
+    """Score the rows; the feature count is checked here, where the model is known."""
+    rows = input_data.rows
+    if rows.shape[1] != model.n_features:
+        raise RequestError(
+            400, f"expected {model.n_features} features per row, got {rows.shape[1]} (send features only, no label)"
+        )
+    probabilities = model.booster.inplace_predict(rows, validate_features=False).astype(np.float64)
+    return Scored(
+        probabilities=probabilities,
+        labels=(probabilities >= model.decision_threshold).astype(np.int64),
+        needs_review=(probabilities > model.review_lower) & (probabilities < model.review_upper),
+        content_type=input_data.content_type,
+    )
+
+
+def output_fn(prediction: Scored, accept: str | None) -> tuple[str, str]:
+    """Encode in the request's encoding; returns (body, content type) as the Transformer allows.
+
+    The toolkit replaces a missing Accept with its default before calling this, so a supported
+    Accept that names the other encoding is not an error: the answer keeps the request's.
+    """
+    accepted = {_media_type(part) for part in (accept or ANY).split(",")}
+    if not accepted & {CSV, JSON, ANY, "text/*", "application/*"}:
+        raise RequestError(406, f"accept type {accept!r} is not supported; accept {CSV} or {JSON}")
+    rows = list(zip(prediction.probabilities, prediction.labels, prediction.needs_review, strict=True))
+    if prediction.content_type == CSV:
+        return "".join(f"{float(p)!r},{int(label)},{int(review)}\n" for p, label, review in rows), CSV
+    body = {
+        "predictions": [
+            {"score": float(p), "predicted_label": int(label), "needs_review": bool(review)}
+            for p, label, review in rows
+        ]
+    }
+    return json.dumps(body, separators=(",", ":")), JSON
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _decode(body: bytes | str) -> str:
+    if isinstance(body, str):
+        return body
+    try:
+        return bytes(body).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RequestError(400, f"the request body is not UTF-8 text (byte {e.start})") from None
+
+
+def _parse_csv(text: str) -> np.ndarray:
+    lines = [line for line in text.splitlines() if line.strip()]
+    if '"' in text:
+        table = list(csv.reader(io.StringIO("\n".join(lines))))
+    else:
+        table = [line.split(",") for line in lines]
+    return _to_matrix(table, "row {row}, column {col}", _csv_number)
+
+
+def _parse_json(text: str) -> np.ndarray:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise RequestError(400, f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    if isinstance(doc, dict):
+        if "instances" in doc:
+            doc = doc["instances"]
+        elif "features" in doc:
+            doc = [doc["features"]]
+        else:
+            raise RequestError(400, 'a JSON object must hold "instances" (a list of rows) or "features" (one row)')
+    if not isinstance(doc, list) or not doc:
+        raise RequestError(400, "JSON input must be a non-empty list of rows, or one row of numbers")
+    if not isinstance(doc[0], (list, dict)):
+        doc = [doc]  # a single row of numbers
+    table = []
+    for i, row in enumerate(doc, start=1):
+        if isinstance(row, dict):
+            row = row.get("features")
+        if not isinstance(row, list):
+            raise RequestError(400, f"row {i} is not a list of numbers")
+        table.append(row)
+    return _to_matrix(table, "row {row}, feature {col}", _json_number)
+
+
+def _to_matrix(table: list[list], where: str, number) -> np.ndarray:
+    """Rows of cells to a float32 matrix; an empty cell or null is a missing value (NaN)."""
+    width = len(table[0])
+    for i, row in enumerate(table, start=1):
+        if len(row) != width:
+            raise RequestError(400, f"row {i} has {len(row)} values but row 1 has {width}")
+    if number is _csv_number or all(type(c) in (int, float) for row in table for c in row):
+        try:  # the common case, every cell a number: let numpy convert them at once
+            fast = np.asarray(table, dtype=np.float32)
+            if fast.ndim == 2 and np.isfinite(fast).all():
+                return fast
+        except (ValueError, TypeError):
+            pass  # find the bad cell below, to name it
+    matrix = np.empty((len(table), width), dtype=np.float32)
+    for i, row in enumerate(table):
+        for j, cell in enumerate(row):
+            matrix[i, j] = number(cell, where.format(row=i + 1, col=j + 1))
+    return matrix
+
+
+def _csv_number(cell: str, where: str) -> float:
+    text = cell.strip()
+    if not text:
+        return math.nan  # an empty cell is a missing value, which XGBoost handles
+    try:
+        value = float(text)
+    except ValueError:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise RequestError(400, f"{where}: {shown!r} is not a number (send rows without a header)") from None
+    return _finite(value, text, where)
+
+
+def _json_number(cell: object, where: str) -> float:
+    if cell is None:
+        return math.nan  # null is a missing value
+    if isinstance(cell, bool) or not isinstance(cell, (int, float)):
+        shown = json.dumps(cell)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise RequestError(400, f"{where}: {shown} is not a number")
+    return _finite(float(cell), cell, where)
+
+
+def _finite(value: float, shown: object, where: str) -> float:
+    if not math.isfinite(value):
+        raise RequestError(400, f"{where}: {shown!r} is not a finite number")
+    return value
+
+
+def _read_contract(model_dir: str) -> dict:
+    """The data contract bundled beside this file in model.tar.gz's code/ (or named by env)."""
+    here = Path(__file__).resolve().parent
+    candidates = [
+        Path(os.environ[CONTRACT_ENV]) if os.environ.get(CONTRACT_ENV) else None,
+        here / CONTRACT_FILE,
+        here / "lib" / CONTRACT_FILE,
+        Path(model_dir) / "code" / CONTRACT_FILE,
+        here.parent / "processing" / CONTRACT_FILE,  # a checkout of the template
+    ]
+    for path in candidates:
+        if path is not None and path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
+    raise FileNotFoundError(f"no {CONTRACT_FILE} next to the handler, in {model_dir}/code or in ${CONTRACT_ENV}")

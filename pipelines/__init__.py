@@ -1,0 +1,1 @@
+"""Build-side code: pipeline and workflow definitions, the CLIs and the offline runtime."""

@@ -1,0 +1,48 @@
+"""`mlops`: this project's command line, a click group with one module per command family.
+
+Subcommands load lazily from the explicit map below (click's LazyGroup pattern), so `mlops --help`
+does not import the SageMaker SDK, XGBoost or numba.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import click
+
+# name -> "module:attribute"; each module holds one command family.
+COMMANDS: dict[str, str] = {}
+
+
+class LazyGroup(click.Group):
+    def __init__(self, *args, lazy_subcommands: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = lazy_subcommands or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_subcommands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_subcommands:
+            module_name, attribute = self.lazy_subcommands[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{module_name}:{attribute} is not a click command")
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, lazy_subcommands=COMMANDS)
+@click.option(
+    "--home",
+    envvar="MLOPS_HOME",
+    type=click.Path(file_okay=False),
+    help="Local state folder (object store, state.db). Default: $MLOPS_HOME or ./.mlops",
+)
+@click.version_option(package_name="sagemaker-mlops-drift-review")
+@click.pass_context
+def main(ctx: click.Context, home: str | None) -> None:
+    """SageMaker MLOps template with drift monitoring and human review, online and offline."""
+    if home:
+        os.environ["MLOPS_HOME"] = home  # reaches local jobs started as subprocesses too

@@ -1,0 +1,1 @@
+"""The offline runtime: object store, state DB, local AWS-compatible services and executors."""

@@ -1,0 +1,76 @@
+"""Packaging for the SageMaker MLOps template with drift monitoring and human review.
+
+Exact, known-good versions live in constraints.txt; the ranges here say what the code needs.
+"""
+
+import os
+
+from setuptools import find_packages, setup
+
+here = os.path.abspath(os.path.dirname(__file__))
+about: dict = {}
+with open(os.path.join(here, "pipelines", "__version__.py")) as f:
+    exec(f.read(), about)
+with open(os.path.join(here, "README.md"), encoding="utf-8") as f:
+    long_description = f.read()
+
+required_packages = [
+    # The SageMaker SDK v2 (not 3.x) and the Step Functions Data Science SDK.
+    "sagemaker>=2.257,<2.258",
+    "stepfunctions==2.3.0",
+    "boto3>=1.42",
+    # pandas >= 2.3 for the SDK; job code under processing/ also runs on the image's 2.2.3.
+    "pandas>=2.3,<3",
+    "numpy>=2.1,<3",
+    "scikit-learn>=1.5",
+    # The same XGBoost as the built-in 3.0-5 image, so model files move both ways. The CPU-only
+    # wheel is the same library without the 470 MB CUDA collective-communication dependency.
+    "xgboost-cpu==3.0.5",
+    "sagemaker-inference==1.10.1",
+    "click>=8.1",
+    "rich>=13",
+    "numba>=0.60",
+    "pyarrow>=17",
+    "starlette>=0.40",
+    "uvicorn>=0.30",
+    "httpx>=0.27",
+    "python-liquid>=2",
+]
+
+extras = {
+    "test": [
+        "pytest>=8",
+        "pytest-timeout>=2.3",
+        "hypothesis>=6",
+        "moto[s3,sagemaker,stepfunctions,events]==5.2.5",
+        "ruff>=0.6",
+        "vermin>=1.6",
+    ],
+}
+
+setup(
+    name=about["__title__"],
+    version=about["__version__"],
+    description=about["__description__"],
+    long_description=long_description,
+    long_description_content_type="text/markdown",
+    license=about["__license__"],
+    packages=find_packages(include=["pipelines", "pipelines.*", "processing", "processing.*", "inference"]),
+    package_data={"processing": ["data_contract.json"]},
+    include_package_data=True,
+    python_requires=">=3.10",
+    install_requires=required_packages,
+    extras_require=extras,
+    entry_points={
+        "console_scripts": [
+            "get-pipeline-definition=pipelines.get_pipeline_definition:main",
+            "run-pipeline=pipelines.run_pipeline:main",
+            "mlops=pipelines.cli:main",
+        ]
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.11",
+        "License :: OSI Approved :: Apache Software License",
+    ],
+)
