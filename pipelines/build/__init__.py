@@ -1,0 +1,1 @@
+"""The model-build pipeline: preprocess -> train -> evaluate -> baselines -> register (or fail)."""
