@@ -1,0 +1,1 @@
+"""Local STS: who the caller is (the fixed local account)."""
