@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-LOCAL_ACCOUNT_ID = "123456789012"
-DEFAULT_REGION = "us-east-1"
+from pipelines.local.defaults import LOCAL_ACCOUNT_ID, LOCAL_REGION
+
+DEFAULT_REGION = LOCAL_REGION
 LOCAL_USER_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:user/mlops-local"
 LOCAL_USER_ID = "AIDAMLOPSLOCALUSER01"
 

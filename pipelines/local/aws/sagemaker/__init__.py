@@ -1,0 +1,1 @@
+"""Local SageMaker: the model registry (model package groups, versioned model packages, tags)."""
