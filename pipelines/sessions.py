@@ -11,7 +11,14 @@ import logging
 
 from pipelines.local.defaults import LOCAL_BUCKET, LOCAL_REGION
 
-_QUIET_LOGGERS = ("sagemaker.config", "sagemaker.telemetry", "sagemaker.deprecations", "sagemaker.image_uris")
+_QUIET_LOGGERS = (
+    "sagemaker.config",
+    "sagemaker.telemetry",
+    "sagemaker.deprecations",
+    "sagemaker.image_uris",
+    "sagemaker.workflow.utilities",  # "Popping out 'TrainingJobName'...": the service sets job names
+    "sagemaker.workflow._utils",
+)
 
 
 def pipeline_session(target: str, region: str | None = None, default_bucket: str | None = None):

@@ -12,7 +12,9 @@ import os
 import click
 
 # name -> "module:attribute"; each module holds one command family.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "pipeline": "pipelines.cli.pipeline:group",
+}
 
 
 class LazyGroup(click.Group):

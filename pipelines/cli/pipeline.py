@@ -1,0 +1,168 @@
+"""`mlops pipeline run|list|describe`: the build pipeline's definition, executed on this machine."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from pipelines.cli import exit_codes
+
+
+@click.group("pipeline")
+def group() -> None:
+    """Run the build pipeline's definition locally and inspect executions."""
+
+
+@group.command("run")
+@click.option("--local", "local", is_flag=True, help="Run on this machine (the only target of this command).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a pipeline parameter.")
+@click.option(
+    "--definition",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A definition JSON file (e.g. from get-pipeline-definition or DescribePipeline) instead of building one.",
+)
+@click.option("--module-name", "-n", default="pipelines.build.pipeline", show_default=True, help="Pipeline module.")
+@click.option("--kwargs", "kwargs_text", default=None, help="JSON object of get_pipeline keyword arguments.")
+@click.option("--name", default=None, help="Pipeline name to record (default: the pipeline's own).")
+@click.option("--json", "as_json", is_flag=True, help="Print the finished execution as JSON.")
+def run(local, params, definition, module_name, kwargs_text, name, as_json) -> None:
+    """Execute the pipeline definition JSON locally; exits 0 only when the execution Succeeded."""
+    if not local:
+        raise click.UsageError("only --local runs here; run-pipeline creates and runs the pipeline on AWS")
+    overrides = _parse_params(params)
+    from pipelines.local.executor.definition import DefinitionError, load_definition
+    from pipelines.local.executor.engine import PipelineExecution
+    from pipelines.local.executor.progress import LiveProgress
+
+    try:
+        if definition is not None:
+            raw, pipeline_name = load_definition(definition), name or definition.stem
+        else:
+            raw, pipeline_name = _build(module_name, kwargs_text)
+            pipeline_name = name or pipeline_name
+        progress = LiveProgress(f"pipeline {pipeline_name}")
+        execution = PipelineExecution(raw, pipeline_name, overrides, listener=progress)
+    except (DefinitionError, ValueError) as e:
+        raise click.UsageError(str(e)) from None
+    with progress:
+        record = execution.run()
+    steps = execution.executions.steps(record.execution_id)
+    if as_json:
+        click.echo(json.dumps(_as_dict(record, steps), indent=2, default=str))
+    else:
+        _summary(record, steps)
+    sys.exit(exit_codes.SUCCESS if record.status == "Succeeded" else exit_codes.FAILURE)
+
+
+@group.command("list")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True)
+def list_executions(limit, as_json) -> None:
+    """Local executions, newest first."""
+    store = _store()
+    records = store.list(limit)
+    if as_json:
+        click.echo(json.dumps([_as_dict(r, None) for r in records], indent=2, default=str))
+        return
+    if not records:
+        click.echo("no executions yet: run `mlops pipeline run --local`")
+        return
+    click.echo(f"{'EXECUTION':<14}{'PIPELINE':<24}{'STATUS':<11}{'STARTED':<26}FAILURE")
+    for r in records:
+        click.echo(
+            f"{r.execution_id:<14}{r.pipeline_name[:23]:<24}{r.status:<11}{r.created_at:<26}{r.failure_reason or ''}"
+        )
+
+
+@group.command("describe")
+@click.argument("execution")
+@click.option("--json", "as_json", is_flag=True)
+def describe(execution, as_json) -> None:
+    """One execution (its id, a unique id prefix or its ARN) with its steps."""
+    store = _store()
+    try:
+        record = store.get(execution)
+    except LookupError as e:
+        raise click.BadParameter(str(e), param_hint="EXECUTION") from None
+    steps = store.steps(record.execution_id)
+    if as_json:
+        click.echo(json.dumps(_as_dict(record, steps), indent=2, default=str))
+    else:
+        _summary(record, steps)
+
+
+def _build(module_name: str, kwargs_text: str | None):
+    from pipelines._utils import CliError, get_pipeline_driver, parse_struct
+    from pipelines.local.executor.definition import load_definition
+
+    try:
+        kwargs = {"target": "local", **parse_struct(kwargs_text, "--kwargs", dict)}
+    except CliError as e:
+        raise click.UsageError(str(e)) from None
+    if kwargs["target"] != "local":
+        raise click.UsageError("--kwargs target must be 'local' for a local run")
+    pipeline = get_pipeline_driver(module_name, kwargs)
+    return load_definition(pipeline.definition()), pipeline.name
+
+
+def _parse_params(params: tuple[str, ...]) -> dict[str, str]:
+    overrides = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--param")
+        overrides[key.strip()] = value
+    return overrides
+
+
+def _store():
+    from pipelines.local.executor.executions import ExecutionStore
+    from pipelines.local.state import StateDB
+
+    return ExecutionStore(StateDB.for_home())
+
+
+def _summary(record, steps) -> None:
+    click.echo(f"execution {record.execution_id} ({record.pipeline_name}): {record.status}")
+    click.echo(f"  arn: {record.execution_arn}")
+    if record.failure_reason:
+        click.echo(f"  failure: {record.failure_reason}")
+    for step in steps:
+        line = f"  {step['step_name']:<34}{step['step_type']:<15}{step['status']:<10}"
+        if step["failure_reason"]:
+            line += f" {step['failure_reason']}"
+        click.echo(line.rstrip())
+        arn = step["metadata"].get("ModelPackageArn")
+        if arn:
+            click.echo(f"    registered {arn}")
+
+
+def _as_dict(record, steps) -> dict:
+    out = {
+        "PipelineExecutionArn": record.execution_arn,
+        "PipelineExecutionId": record.execution_id,
+        "PipelineName": record.pipeline_name,
+        "PipelineExecutionStatus": record.status,
+        "FailureReason": record.failure_reason,
+        "CreationTime": record.created_at,
+        "EndTime": record.ended_at,
+        "Parameters": record.parameters,
+    }
+    if steps is not None:
+        out["Steps"] = [
+            {
+                "StepName": s["step_name"],
+                "StepType": s["step_type"],
+                "StepStatus": s["status"],
+                "StartTime": s["started_at"],
+                "EndTime": s["ended_at"],
+                "FailureReason": s["failure_reason"],
+                "Metadata": s["metadata"],
+                "LogPath": s["log_path"],
+            }
+            for s in steps
+        ]
+    return out

@@ -1,0 +1,7 @@
+"""Runs a SageMaker Pipeline definition (the JSON `pipeline.definition()` produces) on this machine.
+
+`definition` parses and checks the JSON, `expressions` resolves its `Get` / `Std:Join` /
+`Std:JsonGet` values, `engine` schedules the steps as their dependencies complete, `steps/` runs
+each step type (jobs as local subprocesses in a `sandbox` that maps the container paths), and
+`executions` records every execution and step in the state DB.
+"""
