@@ -4,12 +4,14 @@ SDK, no moto), because the `image` tests also run in .venv-image."""
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / "shared" / "reference"
 SEED_HYPERPARAMETERS = {
