@@ -25,7 +25,7 @@ $(IMAGE_VENV)/.installed: requirements-image.txt
 	touch $@
 
 demo: venv
-	$(VENV)/bin/mlops demo
+	$(VENV)/bin/mlops demo --fresh
 
 lint: venv
 	$(VENV)/bin/ruff check .

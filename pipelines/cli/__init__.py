@@ -13,6 +13,7 @@ import click
 
 # name -> "module:attribute"; each module holds one command family.
 COMMANDS: dict[str, str] = {
+    "demo": "pipelines.cli.demo:command",
     "pipeline": "pipelines.cli.pipeline:group",
 }
 
