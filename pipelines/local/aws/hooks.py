@@ -39,21 +39,21 @@ def local_session(home: str | os.PathLike | None = None, region: str = DEFAULT_R
     return session
 
 
-def attach(target: Any, home: str | os.PathLike | None = None) -> Any:
+def attach(target: Any, home: str | os.PathLike | None = None) -> None:
     """Route a boto3 Session's (future) clients, a botocore Session's, or one client's calls locally.
 
-    A session without credentials gets the dummy ones; a client without credentials sends unsigned.
+    A session without explicit credentials gets the dummy ones (so creating clients never runs the
+    credential chain, whose last step probes the network); a client without credentials sends unsigned.
     Clients created from a session *before* the call keep talking to AWS: attach first.
     """
     runtime = runtime_for(home)
     handler = _Handler(runtime)
     if isinstance(target, boto3.Session):
-        events = target.events
-        if target.get_credentials() is None:
-            target._session.set_credentials(DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY)
-    elif isinstance(target, botocore.session.Session):
+        target = target._session
+    if isinstance(target, botocore.session.Session):
         events = target.get_component("event_emitter")
-        if target.get_credentials() is None:
+        # Set, not resolve: resolving runs the provider chain, which ends in a network probe (IMDS).
+        if getattr(target, "_credentials", None) is None:
             target.set_credentials(DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY)
     elif hasattr(target, "meta") and hasattr(target.meta, "events"):
         events = target.meta.events
@@ -62,7 +62,6 @@ def attach(target: Any, home: str | os.PathLike | None = None) -> Any:
     else:
         raise TypeError(f"Cannot attach local AWS services to {type(target).__name__}")
     events.register("before-send", handler, unique_id=_HOOK_ID)
-    return target
 
 
 def _unsigned(**kwargs) -> Any:

@@ -54,7 +54,9 @@ class LocalAWSServer:
         return env
 
     def start(self) -> LocalAWSServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="local-aws-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="local-aws-server", daemon=True
+        )
         self._thread.start()
         return self
 
