@@ -15,6 +15,7 @@ import click
 COMMANDS: dict[str, str] = {
     "demo": "pipelines.cli.demo:command",
     "pipeline": "pipelines.cli.pipeline:group",
+    "registry": "pipelines.cli.registry:group",
 }
 
 
