@@ -4,7 +4,11 @@
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 # The image runs Python 3.10; use it when the machine has it, else the same pins on this Python.
-IMAGE_PYTHON ?= $(shell (command -v python3.10 >/dev/null && python3.10 -c 'import sys' 2>/dev/null && command -v python3.10) || echo $(PYTHON))
+IMAGE_PYTHON ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10; do \
+	"$$p" -c 'import sys' 2>/dev/null && { command -v "$$p"; break; }; done)
+ifeq ($(IMAGE_PYTHON),)
+IMAGE_PYTHON := $(PYTHON)
+endif
 VENV := .venv
 IMAGE_VENV := .venv-image
 PIP_FLAGS := --disable-pip-version-check --quiet

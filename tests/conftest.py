@@ -3,6 +3,7 @@ SDK, no moto), because the `image` tests also run in .venv-image."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import tarfile
@@ -70,3 +71,13 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size = len(data)
     tar.addfile(info, io.BytesIO(data))
+
+
+IMAGE_VENV = importlib.util.find_spec("sagemaker") is None  # .venv-image has no SageMaker SDK
+
+
+def pytest_ignore_collect(collection_path, config):
+    """In .venv-image, collect only the modules that hold `image` tests (the others import the SDK)."""
+    if IMAGE_VENV and collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
+        return "mark.image" not in collection_path.read_text(encoding="utf-8", errors="ignore")
+    return None
