@@ -78,7 +78,7 @@ class StateDB:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")  # durable across process crashes; WAL keeps it consistent
+        conn.execute("PRAGMA synchronous = FULL")  # every commit reaches the disk: a power cut loses nothing
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
 
