@@ -29,14 +29,27 @@ def local_session(home: str | os.PathLike | None = None, region: str = DEFAULT_R
 
     It carries dummy credentials (the local services do not check them) and never reaches the network.
     """
+    core = botocore.session.Session()
+    core.register_component("data_loader", _shared_loader(core))
     session = boto3.Session(
         aws_access_key_id=DUMMY_ACCESS_KEY_ID,
         aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY,
         region_name=region,
-        botocore_session=botocore.session.Session(),
+        botocore_session=core,
     )
     attach(session, home)
     return session
+
+
+_LOADER = None
+
+
+def _shared_loader(core: botocore.session.Session):
+    """One model loader for every local session: parsing SageMaker's model costs ~0.1 s per new session."""
+    global _LOADER
+    if _LOADER is None:
+        _LOADER = core.get_component("data_loader")
+    return _LOADER
 
 
 def attach(target: Any, home: str | os.PathLike | None = None) -> None:

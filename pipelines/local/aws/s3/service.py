@@ -22,7 +22,7 @@ from pipelines.local.aws.s3 import errors
 from pipelines.local.aws.s3.backend import Md5CheckingReader, S3Backend
 from pipelines.local.aws.service import Service, operation
 from pipelines.local.aws.shapes import service_model
-from pipelines.local.aws.wire import Headers, Request, Response
+from pipelines.local.aws.wire import Headers, Response
 from pipelines.local.store import ObjectInfo
 
 NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -242,10 +242,6 @@ class S3Service(Service):
     def abort_multipart_upload(self, params: dict, ctx: Context) -> dict:
         self.backend.abort_multipart_upload(params["Bucket"], params["Key"], params["UploadId"])
         return {}
-
-    @classmethod
-    def claims(cls, request: Request, signing_service: str | None) -> bool:
-        return signing_service == cls.name
 
 
 def _empty_body() -> io.BytesIO:

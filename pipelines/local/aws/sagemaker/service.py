@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from botocore.model import OperationModel
 
+from pipelines.local.aws.constants import LOCAL_ACCOUNT_ID
 from pipelines.local.aws.protocols import Context
 from pipelines.local.aws.protocols.json import JsonProtocol
 from pipelines.local.aws.sagemaker.backend import ModelRegistry
@@ -24,7 +25,7 @@ class SageMakerService(Service):
     def __init__(self, runtime):
         model = service_model(self.name)
         super().__init__(JsonProtocol(model))
-        self.registry = ModelRegistry(runtime.db, runtime_account(runtime))
+        self.registry = ModelRegistry(runtime.db, LOCAL_ACCOUNT_ID)
 
     @classmethod
     def claims(cls, request: Request, signing_service: str | None) -> bool:
@@ -94,9 +95,3 @@ class SageMakerService(Service):
     def delete_tags(self, params: dict, ctx: Context) -> dict:
         self.registry.delete_tags(params["ResourceArn"], params["TagKeys"])
         return {}
-
-
-def runtime_account(runtime) -> str:
-    from pipelines.local.aws.constants import LOCAL_ACCOUNT_ID
-
-    return getattr(runtime, "account_id", LOCAL_ACCOUNT_ID)
