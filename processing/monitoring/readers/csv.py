@@ -131,7 +131,9 @@ def _first_row(path: Path) -> list[str]:
 def _explain(path: Path, message: str, lines_before: int) -> str:
     """A clear reason without echoing the row's content (it may hold personal data)."""
     if "UTF8" in message or "UTF-8" in message:
-        return f"{path} is not UTF-8 text: {message.split(':')[0].strip()}"
+        column = re.search(r"column #(\d+)", message)
+        where = f" (column {int(column.group(1)) + 1} holds bytes that are not valid UTF-8)" if column else ""
+        return f"{path} is not UTF-8 text{where}"
     ragged = re.search(r"(?:Row #(\d+): )?Expected (\d+) columns, got (\d+)", message)
     if ragged:
         row, expected, got = ragged.groups()
