@@ -14,6 +14,7 @@ import click
 # name -> "module:attribute"; each module holds one command family.
 COMMANDS: dict[str, str] = {
     "demo": "pipelines.cli.demo:command",
+    "monitor": "pipelines.cli.monitor:group",
     "pipeline": "pipelines.cli.pipeline:group",
     "registry": "pipelines.cli.registry:group",
 }
