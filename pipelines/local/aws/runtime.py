@@ -13,12 +13,17 @@ import os
 import threading
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.local.aws.constants import DEFAULT_REGION, LOCAL_ACCOUNT_ID
 from pipelines.local.aws.errors import NotImplementedByLocalRuntime, ServiceError
 from pipelines.local.aws.protocols import Context
 from pipelines.local.aws.wire import Request, Response
 from pipelines.local.home import mlops_home
+
+if TYPE_CHECKING:
+    from pipelines.local.state import StateDB
+    from pipelines.local.store import ObjectStore
 
 # service name (botocore's, = the hyphenated service id for these) -> "module:Class"; order = HTTP claim order
 SERVICES: dict[str, str] = {
@@ -47,7 +52,7 @@ class LocalAWS:
         self._db = None
 
     @property
-    def store(self):
+    def store(self) -> ObjectStore:
         from pipelines.local.store import ObjectStore
 
         with self._lock:
@@ -56,7 +61,7 @@ class LocalAWS:
             return self._store
 
     @property
-    def db(self):
+    def db(self) -> StateDB:
         from pipelines.local.state import StateDB
 
         with self._lock:
