@@ -71,6 +71,13 @@ class PipelineExecution:
         self._property_files: dict[tuple[str, str], object] = {}
 
     def run(self) -> ExecutionRecord:
+        from pipelines.local.aws.server import LocalAWSServer
+
+        # Jobs are subprocesses: they reach the local S3, STS and registry over HTTP on 127.0.0.1.
+        with LocalAWSServer(self.home) as aws:
+            return self._run(aws.client_env(LOCAL_REGION))
+
+    def _run(self, aws_env: dict[str, str]) -> ExecutionRecord:
         record = self.executions.start(self.pipeline_name, self.values, self.definition.raw)
         started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         resolver = Resolver(
@@ -93,7 +100,7 @@ class PipelineExecution:
             home=self.home,
             store=self.store,
             resolver=resolver,
-            job_env=_job_environment(self.home),
+            job_env={**_job_environment(self.home), **aws_env},
             sagemaker_client_factory=self._sagemaker_client,
         )
         failure = self._schedule(context)

@@ -25,7 +25,7 @@ def run_processing(ctx: ExecutionContext, step: Step, args: dict) -> dict:
     try:
         download_inputs(ctx, sandbox, args.get("ProcessingInputs", []))
         argv, cwd = command(sandbox, args.get("AppSpecification", {}))
-        env = sandbox.environment({**ctx.job_env, **args.get("Environment", {})})
+        env = sandbox.environment({**ctx.job_env, **container_defaults(args), **args.get("Environment", {})})
         for output in _outputs(args):
             sandbox.local(output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
         sandbox.run(argv, env, cwd=cwd, timeout=_max_runtime(args))
@@ -83,6 +83,13 @@ def command(sandbox: Sandbox, app: dict) -> tuple[list[str], Path | None]:
         if path.suffix == ".sh" and path.is_file() and str(path).startswith(str(sandbox.root)):
             sandbox.rewrite_script(path)
     return argv, None
+
+
+def container_defaults(args: dict) -> dict[str, str]:
+    """Where the analyzer image writes its exit message and metrics: inside the sandbox, not /opt/ml."""
+    if MODEL_MONITOR_IMAGE not in args.get("AppSpecification", {}).get("ImageUri", ""):
+        return {}
+    return {"message_file": "/opt/ml/output/message", "metrics_path": "/opt/ml/output/metrics/cloudwatch"}
 
 
 def _outputs(args: dict) -> list[dict]:
