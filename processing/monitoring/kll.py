@@ -172,12 +172,17 @@ class KLLSketch:
 
 
 def java_sorted(values: np.ndarray) -> np.ndarray:
-    """Ascending as Java's Double.compare orders: -0.0 before 0.0, NaN last."""
+    """Ascending as Java's Double.compare orders: -0.0 before 0.0, NaN last.
+
+    numpy's SIMD sort treats -0.0 and 0.0 as equal and may hand back either bit pattern for them,
+    so the zeros are rewritten afterwards from the count of negative zeros in the input.
+    """
+    zero = values == 0.0
+    negative = int(np.count_nonzero(zero & np.signbit(values))) if zero.any() else 0
     ordered = np.sort(values)
-    first, last = np.searchsorted(ordered, 0.0, "left"), np.searchsorted(ordered, 0.0, "right")
-    if last - first > 1:  # numpy sees -0.0 == 0.0; Java's sort puts the negative ones first
-        zeros = ordered[first:last]
-        negative = int(np.signbit(zeros).sum())
-        zeros[:negative] = -0.0
-        zeros[negative:] = 0.0
+    if zero.any():
+        first = int(np.searchsorted(ordered, 0.0, "left"))
+        run = ordered[first : first + int(np.count_nonzero(zero))]
+        run[:negative] = -0.0
+        run[negative:] = 0.0
     return ordered

@@ -106,9 +106,18 @@ def to_batch(rows: list[dict], schema: list[tuple[str, str]]) -> Batch:
 def _as_text(value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value  # _IntToken and _FloatToken are str: their JSON text
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _compact(value)
+
+
+def _compact(value: object) -> str:
+    """Nested JSON back to compact text, numbers as they were written."""
+    if isinstance(value, (_IntToken, _FloatToken)):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + _compact(v) for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_compact(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _records(path: Path) -> Iterator[tuple[int, dict]]:

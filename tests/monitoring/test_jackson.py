@@ -1,0 +1,32 @@
+import json
+
+import pytest
+
+from processing.monitoring import jackson
+
+pytestmark = pytest.mark.image
+
+
+def test_layout_of_objects_arrays_and_empties():
+    doc = {"version": 0.0, "a": [], "b": {}, "c": [1, 2.5], "d": [{"x": 1}, {"y": [[1.0], []]}], "e": "NaN"}
+    assert jackson.dumps(doc) == (
+        '{\n  "version" : 0.0,\n  "a" : [ ],\n  "b" : { },\n  "c" : [ 1, 2.5 ],\n'
+        '  "d" : [ {\n    "x" : 1\n  }, {\n    "y" : [ [ 1.0 ], [ ] ]\n  } ],\n  "e" : "NaN"\n}'
+    )
+
+
+def test_strings_escape_like_jackson():
+    assert (
+        jackson.dumps(['a"b\\c', "tab\there", "\x01", "Zürich"])
+        == '[ "a\\"b\\\\c", "tab\\there", "\\u0001", "Zürich" ]'
+    )
+
+
+def test_non_finite_floats_are_quoted():
+    assert jackson.dumps({"v": float("nan"), "w": float("inf")}) == '{\n  "v" : "NaN",\n  "w" : "Infinity"\n}'
+
+
+def test_reproduces_aws_files(aai540, sdk_pair):
+    for path in (aai540 / "statistics.json", aai540 / "constraints.json", sdk_pair["statistics"]):
+        raw = path.read_text(encoding="utf-8")
+        assert jackson.dumps(json.loads(raw)) == raw
