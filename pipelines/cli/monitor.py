@@ -89,3 +89,121 @@ def suggest_baseline(
     except MonitorInputError as e:
         raise InputProblem(str(e)) from None
     click.echo(f"baseline of {result.item_count} rows x {result.features} features written to {output}")
+
+
+@group.command("run")
+@click.option("--kind", type=click.Choice(KINDS), required=True)
+@click.option("--baseline-constraints", required=True, help="constraints.json of the baseline.")
+@click.option("--baseline-statistics", help="statistics.json of the baseline (data quality: needed for drift).")
+@click.option("--dataset", help="The window as a dataset file or folder (or use --capture-uri).")
+@click.option("--header/--no-header", default=True, show_default=True, help="CSV dataset: first row holds names.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@click.option("--capture-uri", help="Data capture location (s3://… maps to $MLOPS_HOME/s3/…, or a folder).")
+@click.option("--start", help="Window start, ISO-8601 (e.g. 2024-01-19T19:00:00Z), inclusive.")
+@click.option("--end", help="Window end, ISO-8601, exclusive.")
+@click.option("--ground-truth-uri", help="model-quality with captured data: ground-truth JSON Lines location.")
+@click.option("--probability-attribute", help="model-quality: probability column (index for captured CSV output).")
+@click.option("--ground-truth-attribute", help="model-quality with a dataset: the label column.")
+@click.option("--inference-attribute", help="model-quality: predicted-label column.")
+@click.option("--probability-threshold", type=float, default=0.5, show_default=True)
+@click.option("--positive-label", help="model-quality: label value that counts as positive (default 1).")
+@click.option("--output", required=True, type=click.Path(file_okay=False), help="Folder for the JSON files.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def run(
+    kind: str,
+    baseline_constraints: str,
+    baseline_statistics: str | None,
+    dataset: str | None,
+    header: bool,
+    fmt: str,
+    capture_uri: str | None,
+    start: str | None,
+    end: str | None,
+    ground_truth_uri: str | None,
+    probability_attribute: str | None,
+    ground_truth_attribute: str | None,
+    inference_attribute: str | None,
+    probability_threshold: float,
+    positive_label: str | None,
+    output: str,
+    as_json: bool,
+) -> None:
+    """Check a window of data against a baseline, as a Model Monitor monitoring job.
+
+    Exit code 0 also when violations are found (they are the job's result, in
+    constraint_violations.json); 2 for bad input.
+    """
+    from processing.monitoring.checks.api import run_data_quality_check, run_model_quality_check
+    from processing.monitoring.errors import MonitorInputError
+    from processing.monitoring.readers import DatasetFormat
+    from processing.monitoring.readers.capture import parse_time
+
+    try:
+        if (dataset is None) == (capture_uri is None):
+            raise MonitorInputError("give --dataset or --capture-uri (with --start and --end)")
+        if capture_uri is not None and not (start and end):
+            raise MonitorInputError("--capture-uri needs --start and --end")
+        window = {
+            "dataset": dataset,
+            "fmt": DatasetFormat(fmt, header),
+            "capture_uri": capture_uri,
+            "start": parse_time(start),
+            "end": parse_time(end),
+        }
+        if kind == "data-quality":
+            result = run_data_quality_check(
+                baseline_constraints=baseline_constraints,
+                baseline_statistics=baseline_statistics,
+                output_dir=output,
+                **window,
+            )
+        else:
+            from processing.monitoring.model_quality import ModelQualityAttributes
+
+            if dataset is not None and not ground_truth_attribute:
+                raise MonitorInputError("--kind model-quality with --dataset needs --ground-truth-attribute")
+            attributes = ModelQualityAttributes(
+                ground_truth_attribute=ground_truth_attribute or "groundTruth",
+                probability_attribute=probability_attribute,
+                inference_attribute=inference_attribute,
+                probability_threshold=probability_threshold,
+                positive_label=positive_label,
+            )
+            result = run_model_quality_check(
+                baseline_constraints=baseline_constraints,
+                output_dir=output,
+                attributes=attributes,
+                ground_truth_uri=ground_truth_uri,
+                **window,
+            )
+    except MonitorInputError as e:
+        raise InputProblem(str(e)) from None
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    if as_json:
+        click.echo(_result_json(result))
+        return
+    click.echo(result.message)
+    for violation in result.violations:
+        name = getattr(violation, "feature_name", None) or getattr(violation, "metric_name", "")
+        click.echo(f"  {violation.constraint_check_type:<26} {name}: {violation.description}")
+    if result.files:
+        click.echo(f"files written to {output}")
+
+
+def _result_json(result) -> str:
+    import json
+
+    return json.dumps(
+        {
+            "kind": result.kind,
+            "status": result.status,
+            "message": result.message,
+            "item_count": result.item_count,
+            "violations": [v.document() for v in result.violations],
+            "metrics": result.metrics,
+            "notes": result.notes,
+            "files": [str(f) for f in result.files],
+        },
+        indent=2,
+    )

@@ -114,7 +114,7 @@ def _run(config: JobConfig) -> str:
     if config.baseline_constraints:
         from .checks.job import run_check
 
-        return completion_message(run_check(config))
+        return run_check(config).message
     fmt = DatasetFormat.from_json(config.dataset_format)
     if config.analysis_type == MODEL_QUALITY:
         from .model_quality import suggest_model_quality_baseline

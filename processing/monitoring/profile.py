@@ -23,6 +23,7 @@ from .analyzers import (
     ApproxCountDistinct,
     Completeness,
     DataType,
+    DomainCompliance,
     Histogram,
     KllMetric,
     KLLSketchAnalyzer,
@@ -59,6 +60,8 @@ class ColumnProfile:
     max: float | None = None
     kll: KllMetric | None = None
     histogram: list[tuple[str, int]] | None = None  # in AWS's order; only for low-cardinality columns
+    type_counts: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)  # null, fractional, integral, boolean, string
+    domain_match: float | None = None  # share of present values in the baseline's domain, when given
 
     @property
     def is_numeric(self) -> bool:
@@ -74,8 +77,9 @@ class DatasetProfile:
 class ColumnAnalysis:
     """The analyzers of one column and their states so far."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, domain: list[str] | None = None):
         self.name = name
+        self.domain = DomainCompliance(name, domain) if domain is not None else None
         self.datatype = DataType(name)
         self.generic = [Completeness(name), ApproxCountDistinct(name)]
         self.numeric = [Minimum(name), Maximum(name), Sum(name), Mean(name), StandardDeviation(name)]
@@ -95,6 +99,8 @@ class ColumnAnalysis:
             for analyzer in (*self.numeric, self.kll):
                 states[analyzer.name] = analyzer.compute_state(batch, states.get(analyzer.name))
         states["Histogram"] = self.histogram.compute_state(batch, states.get("Histogram"))
+        if self.domain is not None:
+            states["DomainCompliance"] = self.domain.compute_state(batch, states.get("DomainCompliance"))
 
     def merge(self, other: ColumnAnalysis) -> ColumnAnalysis:
         for name, state in other.states.items():
@@ -130,6 +136,8 @@ class ColumnAnalysis:
             completeness=self.generic[0].compute_metric(completeness_state),
             approx_distinct=distinct,
             histogram=histogram,
+            type_counts=states["DataType"].counts,
+            domain_match=self.domain.compute_metric(states["DomainCompliance"]) if self.domain else None,
             **numeric,
         )
 
@@ -137,7 +145,8 @@ class ColumnAnalysis:
 class Profiler:
     """Feeds batches to every column's analyzers; `result()` gives the dataset's profile."""
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, threads: int | None = None, domains: dict[str, list[str]] | None = None):
+        self.domains = domains or {}
         self.size = Size()
         self.size_state = None
         self.columns: dict[str, ColumnAnalysis] = {}
@@ -145,7 +154,7 @@ class Profiler:
 
     def update(self, batch: Batch, pool: ThreadPoolExecutor | None = None) -> None:
         if not self.columns:
-            self.columns = {name: ColumnAnalysis(name) for name in batch.columns}
+            self.columns = {name: ColumnAnalysis(name, self.domains.get(name)) for name in batch.columns}
         elif list(batch.columns) != list(self.columns):
             raise MonitorInputError("a batch's columns differ from the dataset's")
         self.size_state = self.size.compute_state(batch, self.size_state)
@@ -223,6 +232,8 @@ class _Failure:
     error: BaseException
 
 
-def profile_batches(batches: Iterable[Batch], threads: int | None = None) -> DatasetProfile:
-    """The profile of a dataset given as batches in file order."""
-    return Profiler(threads).update_all(batches).result()
+def profile_batches(
+    batches: Iterable[Batch], threads: int | None = None, domains: dict[str, list[str]] | None = None
+) -> DatasetProfile:
+    """The profile of a dataset given as batches in file order (with domain compliance when given)."""
+    return Profiler(threads, domains).update_all(batches).result()

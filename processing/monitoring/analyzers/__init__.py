@@ -6,6 +6,7 @@ Adding a statistic means one file here and one line in `column_analyzers` (profi
 from .approx_distinct import ApproxCountDistinct, HllState
 from .completeness import Completeness, CompletenessState
 from .datatype import DataType, DataTypeState
+from .domain import DomainCompliance, DomainState
 from .histogram import FrequencyState, Histogram
 from .kll_sketch import KllMetric, KLLSketchAnalyzer, KllState
 from .minmax import ExtremeState, Maximum, Minimum
@@ -19,6 +20,8 @@ __all__ = [
     "CompletenessState",
     "DataType",
     "DataTypeState",
+    "DomainCompliance",
+    "DomainState",
     "ExtremeState",
     "FrequencyState",
     "Histogram",
