@@ -89,3 +89,107 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, content, extra, message)
     assert result.exit_code == 2
     assert message in result.output
     assert not out.exists()
+
+
+@pytest.fixture
+def baseline(tmp_path):
+    path = tmp_path / "base.csv"
+    path.write_text("".join(f"0.{i % 9 + 1},{i % 2},{i * 0.5}\n" for i in range(400)))
+    out = tmp_path / "baseline"
+    args = ["monitor", "suggest-baseline", "--dataset", str(path), "--no-header", "--output", str(out)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    return out
+
+
+def _capture(root, hour, rows, when):
+    folder = root / "endpoint" / "AllTraffic" / hour
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i, (output, features) in enumerate(rows):
+        record = {
+            "captureData": {
+                "endpointInput": {
+                    "observedContentType": "text/csv",
+                    "mode": "INPUT",
+                    "data": features,
+                    "encoding": "CSV",
+                },
+                "endpointOutput": {
+                    "observedContentType": "text/csv",
+                    "mode": "OUTPUT",
+                    "data": output,
+                    "encoding": "CSV",
+                },
+            },
+            "eventMetadata": {"eventId": f"e{i}", "inferenceTime": when},
+            "eventVersion": "0",
+        }
+        lines.append(json.dumps(record))
+    (folder / "00-00-000-x.jsonl").write_text("\n".join(lines) + "\n{broken\n")
+
+
+def test_run_on_a_capture_window(baseline, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLOPS_HOME", str(tmp_path / "home"))
+    root = tmp_path / "home" / "s3" / "bucket" / "capture"
+    _capture(
+        root,
+        "2024/05/01/13",
+        [(f"0.{i % 9 + 1},{i % 2}", f"{i * 0.5 + 500}") for i in range(200)],
+        "2024-05-01T13:30:00Z",
+    )
+    args = ["monitor", "run", "--kind", "data-quality", "--baseline-constraints", str(baseline / "constraints.json")]
+    args += ["--baseline-statistics", str(baseline / "statistics.json"), "--capture-uri", "s3://bucket/capture"]
+    args += ["--start", "2024-05-01T13:00:00Z", "--end", "2024-05-01T14:00:00Z", "--output", str(tmp_path / "report")]
+    result = CliRunner().invoke(main, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["status"] == "CompletedWithViolations" and report["item_count"] == 200
+    assert {(v["feature_name"], v["constraint_check_type"]) for v in report["violations"]} == {
+        ("_c2", "baseline_drift_check")
+    }
+    assert "skipped 1 capture line(s)" in result.stderr
+    assert (tmp_path / "report" / "constraint_violations.json").is_file()
+
+
+def test_run_on_an_empty_window_is_no_data(baseline, tmp_path):
+    args = ["monitor", "run", "--kind", "data-quality", "--baseline-constraints", str(baseline / "constraints.json")]
+    args += [
+        "--capture-uri",
+        str(tmp_path / "none"),
+        "--start",
+        "2024-05-01T13:00:00Z",
+        "--end",
+        "2024-05-01T14:00:00Z",
+    ]
+    result = CliRunner().invoke(main, [*args, "--output", str(tmp_path / "report")])
+    assert result.exit_code == 0
+    assert result.output.startswith("NoData:")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "give --dataset or --capture-uri"),
+        (["--capture-uri", "/x"], "needs --start and --end"),
+        (["--capture-uri", "/x", "--start", "noon", "--end", "2024-01-01T00:00:00Z"], "not an ISO-8601 time"),
+        (["--capture-uri", "/x", "--start", "2024-01-02T00:00:00Z", "--end", "2024-01-01T00:00:00Z"], "is not before"),
+        (["--dataset", "/x", "--capture-uri", "/y", "--start", "2024-01-01T00:00:00Z", "--end", "2024-01-02T00:00:00Z"],
+         "give --dataset or --capture-uri"),
+    ],
+)  # fmt: skip
+def test_run_bad_input(baseline, tmp_path, extra, message):
+    args = ["monitor", "run", "--kind", "data-quality", "--baseline-constraints", str(baseline / "constraints.json")]
+    result = CliRunner().invoke(main, [*args, *extra, "--output", str(tmp_path / "report")])
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "report").exists()
+
+
+def test_run_with_unreadable_baseline(tmp_path):
+    (tmp_path / "c.json").write_text("{not json")
+    (tmp_path / "d.csv").write_text("a\n1\n")
+    args = ["monitor", "run", "--kind", "data-quality", "--baseline-constraints", str(tmp_path / "c.json")]
+    result = CliRunner().invoke(main, [*args, "--dataset", str(tmp_path / "d.csv"), "--output", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "is not valid JSON" in result.output
+    args[-1] = str(tmp_path / "missing.json")
+    result = CliRunner().invoke(main, [*args, "--dataset", str(tmp_path / "d.csv"), "--output", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "baseline constraints not found" in result.output

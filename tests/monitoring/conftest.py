@@ -44,3 +44,46 @@ CSV_NO_HEADER = DatasetFormat("csv", header=False)
 def write_csv(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def capture_line(
+    when: str,
+    inputs: str,
+    outputs: str,
+    event_id: str,
+    inference_id: str | None = None,
+    encoding: str = "CSV",
+) -> str:
+    """One data-capture record as SageMaker writes it (FORMATS.md §1.3)."""
+    import json
+
+    content_type = "text/csv" if encoding == "CSV" else "application/json"
+    meta = {"eventId": event_id, **({"inferenceId": inference_id} if inference_id else {}), "inferenceTime": when}
+    record = {
+        "captureData": {
+            "endpointInput": {
+                "observedContentType": content_type,
+                "mode": "INPUT",
+                "data": inputs,
+                "encoding": encoding,
+            },
+            "endpointOutput": {
+                "observedContentType": content_type,
+                "mode": "OUTPUT",
+                "data": outputs,
+                "encoding": encoding,
+            },
+        },
+        "eventMetadata": meta,
+        "eventVersion": "0",
+    }
+    return json.dumps(record, separators=(",", ":"))
+
+
+def write_capture_file(root: Path, hour: str, lines: list[str], name: str = "00-00-000-test.jsonl") -> Path:
+    """lines into {root}/endpoint/AllTraffic/yyyy/mm/dd/hh/<name>; hour is 'yyyy/mm/dd/hh'."""
+    folder = root / "endpoint" / "AllTraffic" / hour
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path

@@ -85,3 +85,47 @@ def test_runs_as_a_script_from_anywhere(dataset, tmp_path):
     )
     assert done.returncode == 0, done.stderr.decode()
     assert (tmp_path / "out" / "statistics.json").is_file()
+
+
+def test_check_mode_against_a_baseline_with_captured_data(dataset, tmp_path):
+    baseline = tmp_path / "baseline"
+    args = ["--dataset-source", str(dataset), "--dataset-format", '{"csv": {"header": false}}']
+    assert analyze.main([*args, "--output-path", str(baseline), "--message-file", str(tmp_path / "m0")]) == 0
+    folder = tmp_path / "endpoint-input" / "ep" / "AllTraffic" / "2024" / "02" / "20" / "04"
+    folder.mkdir(parents=True)
+    record = {
+        "captureData": {
+            "endpointInput": {
+                "observedContentType": "text/csv",
+                "mode": "INPUT",
+                "data": "zero,9.5",
+                "encoding": "CSV",
+            },
+            "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT", "data": "0.5", "encoding": "CSV"},
+        },
+        "eventMetadata": {"eventId": "e", "inferenceTime": "2024-02-20T04:10:00Z"},
+        "eventVersion": "0",
+    }
+    (folder / "10-00-000-a.jsonl").write_text(json.dumps(record) + "\n")
+    args = ["--dataset-source", str(tmp_path / "endpoint-input")]
+    args += ["--dataset-format", '{"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}']
+    args += ["--output-path", str(tmp_path / "report"), "--baseline-constraints", str(baseline / "constraints.json")]
+    args += ["--baseline-statistics", str(baseline / "statistics.json"), "--message-file", str(tmp_path / "message")]
+    args += ["--start-time", "2024-02-20T04:00:00Z", "--end-time", "2024-02-20T05:00:00Z"]
+    args += ["--publish-cloudwatch-metrics", "Enabled", "--metrics-path", str(tmp_path / "metrics")]
+    args += ["--sagemaker-endpoint-name", "ep", "--sagemaker-monitoring-schedule-name", "hourly"]
+    assert analyze.main(args) == 0
+    violations = json.loads((tmp_path / "report" / "constraint_violations.json").read_text())["violations"]
+    assert violations and (tmp_path / "message").read_text() == (
+        f"CompletedWithViolations: Job completed successfully with {len(violations)} violations."
+    )
+    metrics = [
+        json.loads(line) for line in (tmp_path / "metrics" / "cloudwatch_metrics.jsonl").read_text().splitlines()
+    ]
+    names = {m["MetricName"] for m in metrics}
+    assert {"feature_non_null__c0", "feature_baseline_drift__c2"} <= names
+    assert metrics[0]["Dimensions"] == [
+        {"Name": "Endpoint", "Value": "ep"},
+        {"Name": "MonitoringSchedule", "Value": "hourly"},
+    ]
+    assert metrics[0]["Timestamp"] == "2024-02-20T05:00:00Z"
