@@ -1,0 +1,110 @@
+"""`mlops endpoint serve`: a model package served locally as a SageMaker endpoint with data capture."""
+
+from __future__ import annotations
+
+import click
+
+from pipelines.cli import exit_codes
+from pipelines.local.endpoint.settings import CAPTURE_MODES, DEFAULT_CAPTURE_DESTINATION
+
+
+def serve_options(command):
+    """The options `endpoint serve` and `deploy --local` share."""
+    options = [
+        click.option("--model-package", metavar="ARN", help="Model package to serve. Default: latest approved."),
+        click.option("--model-package-group", metavar="NAME", help="Pick the latest approved package of this group."),
+        click.option("--model-data", metavar="PATH|S3URI", help="Serve this model.tar.gz instead of a package."),
+        click.option("--endpoint-name", metavar="NAME", help="Default: <model package group>-local."),
+        click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 = a free port."),
+        click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True),
+        click.option(
+            "--capture-percentage", type=click.FloatRange(0, 100), default=100, show_default=True, metavar="P"
+        ),
+        click.option(
+            "--capture-destination",
+            metavar="S3URI",
+            default=DEFAULT_CAPTURE_DESTINATION,
+            show_default=True,
+            help="Files land in the local object store: s3://b/k is $MLOPS_HOME/s3/b/k.",
+        ),
+        click.option("--capture-mode", type=click.Choice(CAPTURE_MODES), default="both", show_default=True),
+        click.option(
+            "--capture-csv-type",
+            "csv_types",
+            multiple=True,
+            metavar="TYPE",
+            help="Content type captured as CSV (repeatable). Default: text/csv. '--capture-csv-type=' for none.",
+        ),
+        click.option(
+            "--capture-json-type",
+            "json_types",
+            multiple=True,
+            metavar="TYPE",
+            help="Content type captured as JSON (repeatable). Default: application/json.",
+        ),
+        click.option("--no-capture", is_flag=True, help="Turn data capture off."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def run_serve(**options) -> None:
+    """Resolve the model, build the settings and serve in the foreground; errors exit non-zero."""
+    from pipelines.local.endpoint.artifact import ArtifactError
+    from pipelines.local.endpoint.host import HostError
+    from pipelines.local.endpoint.launch import resolve_model, serve
+    from pipelines.local.endpoint.settings import CaptureSettings, SettingsError
+
+    try:
+        capture = CaptureSettings(
+            enabled=not options["no_capture"],
+            percentage=options["capture_percentage"],
+            destination=options["capture_destination"],
+            mode=options["capture_mode"],
+            csv_content_types=_types(options["csv_types"], "text/csv"),
+            json_content_types=_types(options["json_types"], "application/json"),
+        )
+    except SettingsError as e:
+        raise click.UsageError(str(e)) from None
+    try:
+        spec = resolve_model(options["model_package"], options["model_data"], options["model_package_group"])
+        code = serve(
+            spec,
+            endpoint_name=options["endpoint_name"],
+            port=options["port"],
+            workers=options["workers"],
+            capture=capture,
+        )
+    except SettingsError as e:
+        raise click.UsageError(str(e)) from None
+    except (ArtifactError, HostError) as e:
+        click.echo(f"Error: {e}", err=True)
+        raise SystemExit(exit_codes.FAILURE) from None
+    raise SystemExit(code)
+
+
+def _types(given: tuple[str, ...], default: str) -> tuple[str, ...]:
+    if not given:
+        return (default,)
+    return tuple(t for t in given if t)  # "--capture-csv-type=" alone declares none
+
+
+@click.command("serve")
+@serve_options
+def serve_command(**options) -> None:
+    """Serve a model package on 127.0.0.1 as a SageMaker real-time endpoint, with data capture.
+
+    Speaks the container contract (GET /ping, POST /invocations) and sagemaker-runtime's InvokeEndpoint
+    (POST /endpoints/NAME/invocations), so boto3's invoke_endpoint works with endpoint_url. Prints
+    "Serving NAME at URL" once every worker is ready; stops cleanly on Ctrl-C or SIGTERM.
+    """
+    run_serve(**options)
+
+
+@click.group("endpoint")
+def group() -> None:
+    """Local SageMaker endpoints."""
+
+
+group.add_command(serve_command)

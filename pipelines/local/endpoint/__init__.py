@@ -1,0 +1,25 @@
+"""The local endpoint host: a SageMaker real-time endpoint with data capture, on 127.0.0.1.
+
+Public API (see docs/serving.md):
+- `start_endpoint(...) -> LocalEndpoint` (background; `.name`, `.url`, `.capture_uri`, `.stop() -> dict`)
+- `serve(spec, ...)` (foreground, what `mlops endpoint serve` runs) and `resolve_model(...)`
+- `CaptureSettings`, `EndpointSettings`; `count_records(path)` / `read_records(path)` for capture files
+"""
+
+from __future__ import annotations
+
+from pipelines.local.endpoint.capture import count_records, iter_capture_files, read_records
+from pipelines.local.endpoint.launch import LocalEndpoint, resolve_model, serve, start_endpoint
+from pipelines.local.endpoint.settings import CaptureSettings, EndpointSettings
+
+__all__ = [
+    "CaptureSettings",
+    "EndpointSettings",
+    "LocalEndpoint",
+    "count_records",
+    "iter_capture_files",
+    "read_records",
+    "resolve_model",
+    "serve",
+    "start_endpoint",
+]
