@@ -33,6 +33,7 @@ required_packages = [
     "pyarrow>=17",
     "starlette>=0.40",
     "uvicorn>=0.30",
+    "httptools>=0.6",  # the endpoint host's HTTP parser (llhttp)
     "httpx>=0.27",
     "python-liquid>=2",
 ]

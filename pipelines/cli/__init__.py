@@ -14,9 +14,12 @@ import click
 # name -> "module:attribute"; each module holds one command family.
 COMMANDS: dict[str, str] = {
     "demo": "pipelines.cli.demo:command",
+    "deploy": "pipelines.cli.deploy:command",
+    "endpoint": "pipelines.cli.endpoint:group",
     "monitor": "pipelines.cli.monitor:group",
     "pipeline": "pipelines.cli.pipeline:group",
     "registry": "pipelines.cli.registry:group",
+    "traffic": "pipelines.cli.traffic:group",
 }
 
 
