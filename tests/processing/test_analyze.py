@@ -55,6 +55,25 @@ def test_model_quality_baseline(dataset, tmp_path):
     assert stats["binary_classification_metrics"]["accuracy"]["value"] == 1.0
 
 
+def test_model_quality_check_of_a_dataset_as_a_quality_check_step(dataset, tmp_path):
+    common = ["--dataset-source", str(dataset), "--dataset-format", '{"csv": {"header": false}}']
+    common += ["--analysis-type", "MODEL_QUALITY", "--probability-attribute", "_c0", "--ground-truth-attribute", "_c1"]
+    assert analyze.main([*common, "--output-path", str(tmp_path / "base"), "--message-file", str(tmp_path / "m")]) == 0
+    constraints = json.loads((tmp_path / "base" / "constraints.json").read_text())
+    constraints["binary_classification_constraints"]["accuracy"]["threshold"] = 1.5  # unreachable: a violation
+    (tmp_path / "c.json").write_text(json.dumps(constraints))
+    args = [*common, "--output-path", str(tmp_path / "out"), "--baseline-constraints", str(tmp_path / "c.json")]
+    assert analyze.main([*args, "--message-file", str(tmp_path / "m")]) == 0
+    violations = json.loads((tmp_path / "out" / "constraint_violations.json").read_text())["violations"]
+    assert [v["metric_name"] for v in violations] == ["accuracy"]
+    assert (tmp_path / "m").read_text() == "CompletedWithViolations: Job completed successfully with 1 violations."
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {
+        "statistics.json",
+        "constraints.json",
+        "constraint_violations.json",
+    }
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -6,10 +6,10 @@
                             dataset=… and fmt=…   or   capture_uri=…, ground_truth_uri=…, start=…, end=…)
 
 Both return a CheckResult (status, violations, per-feature measurements, CloudWatch-shaped metrics,
-what the capture reader skipped) and write Model Monitor's files into output_dir:
-statistics.json and constraint_violations.json, plus, for data quality, the window's own suggested
-constraints.json (AWS's monitoring executions leave all three). A window without data writes
-nothing and returns status NoData.
+what the capture reader skipped) and write Model Monitor's files into output_dir: the window's
+statistics.json, constraint_violations.json, and the window's own suggested constraints.json (AWS's
+monitoring executions leave all three; a QualityCheck step reads the calculated baseline from the
+first and the last). A window without data writes nothing and returns status NoData.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 from ..constraints import constraints_document
 from ..errors import MonitorInputError
 from ..model_quality import ModelQualityAttributes, read_predictions
+from ..model_quality import constraints_document as mq_constraints
 from ..model_quality import statistics_document as mq_statistics
 from ..outputs import CONSTRAINTS, STATISTICS, VIOLATIONS, write_documents
 from ..profile import profile_batches
@@ -149,7 +150,12 @@ def run_model_quality_check(
         return CheckResult("model-quality", NO_DATA, 0, capture=capture, notes=notes)
     statistics = mq_statistics(labels, probabilities, attributes.probability_threshold)
     violations = model_quality.check(statistics, constraints)
-    files = write_documents(output_dir, {STATISTICS: statistics, VIOLATIONS: violations_document(violations)})
+    documents = {
+        STATISTICS: statistics,
+        CONSTRAINTS: mq_constraints(statistics),
+        VIOLATIONS: violations_document(violations),
+    }
+    files = write_documents(output_dir, documents)
     metrics = {
         name: value["value"]
         for name, value in statistics["binary_classification_metrics"].items()

@@ -118,6 +118,8 @@ def test_a_scored_dataset_and_no_violation(tmp_path, constraints):
         fmt=CSV,
     )
     assert result.status == "Completed" and result.violations == []
+    window = json.loads((tmp_path / "out" / "constraints.json").read_text())  # the calculated baseline
+    assert window["binary_classification_constraints"]["auc"]["threshold"] == 1.0
 
 
 def test_operators():
