@@ -54,9 +54,11 @@ def run_serve(**options) -> None:
     from pipelines.local.endpoint.artifact import ArtifactError
     from pipelines.local.endpoint.host import HostError
     from pipelines.local.endpoint.launch import resolve_model, serve
-    from pipelines.local.endpoint.settings import CaptureSettings, SettingsError
+    from pipelines.local.endpoint.settings import CaptureSettings, SettingsError, validate_name
 
     try:
+        if options["endpoint_name"]:
+            validate_name(options["endpoint_name"], "endpoint name")
         capture = CaptureSettings(
             enabled=not options["no_capture"],
             percentage=options["capture_percentage"],

@@ -141,7 +141,9 @@ class Host:
             if self._stop.is_set():
                 raise HostError("stopped before the endpoint was ready")
             for event in self._read_events(max(0.0, min(0.2, deadline - time.monotonic()))):
-                worker = self._by_pid(event.get("pid"))
+                worker = next((w for w in workers if w.process.pid == event.get("pid")), None)
+                if event["event"] == "stopped":
+                    self._absorb(event)
                 if event["event"] == "failed":
                     raise HostError(f"a worker could not start: {event.get('error')}")
                 if event["event"] == "ready" and worker is not None:
@@ -295,9 +297,6 @@ class Host:
             with contextlib.suppress(ValueError):
                 events.append(json.loads(line))
         return events
-
-    def _by_pid(self, pid) -> _Worker | None:
-        return next((w for w in self._workers if w.process.pid == pid), None)
 
     def _describe(self) -> None:
         capture = self.settings.capture
