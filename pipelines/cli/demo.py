@@ -12,7 +12,7 @@ from pipelines.cli import exit_codes
 @click.command("demo")
 @click.option("--fresh", is_flag=True, help="Start from an empty MLOPS_HOME (clears earlier local state).")
 def command(fresh: bool) -> None:
-    """Build, register and approve a model offline; writes $MLOPS_HOME/demo-summary.json."""
+    """The whole loop offline: build, approve, serve, monitor, report; writes $MLOPS_HOME/demo-summary.json."""
     from pipelines.demo import SUMMARY_FILE, DemoError, prepare_home, run_demo
 
     try:
@@ -29,4 +29,19 @@ def command(fresh: bool) -> None:
             f"test AUC {package['test_auc']:.4f}, accuracy {package['test_accuracy']:.4f}"
         )
         click.echo(f"  model  {package['model_data_uri']}")
+    endpoint, predictions = summary["endpoint"], summary["predictions"]
+    click.echo(
+        f"endpoint {endpoint['name']}: {endpoint['requests']} requests, {endpoint['captured_records']} captured "
+        f"in {endpoint['capture_uri']}"
+    )
+    click.echo(
+        f"predictions: {predictions['above_upper']} above {predictions['upper']}, {predictions['below_lower']} below "
+        f"{predictions['lower']}, {predictions['needs_review']} for human review"
+    )
+    for window in summary["monitoring"]:
+        found = ", ".join(f"{v['feature_name']} {v['constraint_check_type']}" for v in window["violations"]) or "none"
+        click.echo(
+            f"{window['kind']} {window['window']}: {window['status']} ({window['items']} rows); violations: {found}"
+        )
+    click.echo(f"report: {summary['report']}")
     click.echo(f"done in {summary['wall_seconds']:.1f} s; summary in {home / SUMMARY_FILE}")

@@ -207,3 +207,14 @@ def _result_json(result) -> str:
         },
         indent=2,
     )
+
+
+def _attach_schedule_commands() -> None:
+    """`schedule` and `report` live in their own module (the local scheduler and the HTML report)."""
+    from pipelines.cli.monitor_schedules import report, schedule
+
+    group.add_command(schedule)
+    group.add_command(report)
+
+
+_attach_schedule_commands()
