@@ -22,7 +22,7 @@ import numpy as np
 
 DEFAULT_K = 2048
 DEFAULT_C = 0.64
-_INITIAL_WIDTH = 4096
+_INITIAL_WIDTH = 4096  # items; a level's buffer doubles when it needs more
 
 
 def capacities(k: int, c: float, levels: int) -> np.ndarray:
@@ -31,37 +31,40 @@ def capacities(k: int, c: float, levels: int) -> np.ndarray:
 
 
 class KLLSketch:
-    """A mutable Deequ KLL sketch over doubles."""
+    """A mutable Deequ KLL sketch over doubles (levels as growable numpy buffers)."""
 
     def __init__(self, k: int = DEFAULT_K, c: float = DEFAULT_C):
         self.k = int(k)
         self.c = float(c)
-        self._caps = capacities(self.k, self.c, 64)
-        self.buf = np.zeros((1, _INITIAL_WIDTH), dtype=np.float64)
-        self.lens = np.zeros(1, dtype=np.int64)
-        self.ncomp = np.zeros(1, dtype=np.int64)
-        self.offs = np.zeros(1, dtype=np.int64)
-        self.nlevels = 1
+        self._caps = capacities(self.k, self.c, 64).tolist()
+        self.levels: list[np.ndarray] = []
+        self.lens: list[int] = []
+        self.ncomp: list[int] = []  # Deequ's numOfCompress per level
+        self.offs: list[int] = []  # Deequ's offset per level
+        self.actual = 0  # items held
+        self.total = 0  # capacity of the levels so far
+        self._expand()
+
+    @property
+    def nlevels(self) -> int:
+        return len(self.levels)
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
     def reconstruct(cls, k: float, c: float, data: list[list[float]]) -> KLLSketch:
         """Deequ's `reconstruct`: levels from a statistics.json sketch, compaction counters reset."""
         sketch = cls(int(k), float(c))
-        levels = max(len(data), 1)
-        width = max([_INITIAL_WIDTH, *(len(level) + 2 for level in data)])
-        sketch._ensure(levels, width)
         for h, level in enumerate(data):
-            sketch.buf[h, : len(level)] = np.asarray(level, dtype=np.float64)
-            sketch.lens[h] = len(level)
-        sketch.nlevels = levels
+            if h:
+                sketch._expand()
+            sketch._append(h, np.asarray(level, dtype=np.float64))
         return sketch
 
     def copy(self) -> KLLSketch:
         other = KLLSketch(self.k, self.c)
-        other.buf, other.lens = self.buf.copy(), self.lens.copy()
-        other.ncomp, other.offs = self.ncomp.copy(), self.offs.copy()
-        other.nlevels = self.nlevels
+        other.levels = [level.copy() for level in self.levels]
+        other.lens, other.ncomp, other.offs = list(self.lens), list(self.ncomp), list(self.offs)
+        other.actual, other.total = self.actual, self.total
         return other
 
     # -- updates ------------------------------------------------------------------------------
@@ -70,43 +73,35 @@ class KLLSketch:
         values = np.ascontiguousarray(values, dtype=np.float64)
         i, n = 0, len(values)
         while i < n:
-            room = self._total() - self._actual() + 1  # appends until Deequ's update condenses
-            take = min(room, n - i)
-            length = int(self.lens[0])
-            self._ensure(self.nlevels, length + take + 2)
-            self.buf[0, length : length + take] = values[i : i + take]
-            self.lens[0] = length + take
+            take = min(self.total - self.actual + 1, n - i)  # appends until Deequ's update condenses
+            self._append(0, values[i : i + take])
             i += take
-            if self._actual() > self._total():
+            if self.actual > self.total:
                 self._condense()
 
     def merge(self, other: KLLSketch) -> KLLSketch:
         """Deequ's `merge`: this sketch absorbs `other` (whose compaction counters are ignored)."""
         while self.nlevels < other.nlevels:
             self._expand()
-        width = int(max(self.lens[: self.nlevels].max(initial=0) + other.lens.max(initial=0) + 2, self.buf.shape[1]))
-        self._ensure(self.nlevels, width)
         for h in range(other.nlevels):
-            n, m = int(self.lens[h]), int(other.lens[h])
-            self.buf[h, n : n + m] = other.buf[h, :m]
-            self.lens[h] = n + m
-        while self._actual() >= self._total():
+            self._append(h, other.levels[h][: other.lens[h]])
+        while self.actual >= self.total:
             self._condense()
         return self
 
     # -- queries ------------------------------------------------------------------------------
     def count(self) -> int:
         """Total weight: the number of values fed."""
-        return int(sum(int(self.lens[h]) << h for h in range(self.nlevels)))
+        return sum(n << h for h, n in enumerate(self.lens))
 
     def data(self) -> list[list[float]]:
         """Each level's items in buffer order: the `sketch.data` of statistics.json."""
-        return [self.buf[h, : self.lens[h]].tolist() for h in range(self.nlevels)]
+        return [level[:n].tolist() for level, n in zip(self.levels, self.lens, strict=True)]
 
     def weighted_items(self) -> tuple[np.ndarray, np.ndarray]:
         """Items sorted ascending with their weights (2^level)."""
-        items = np.concatenate([self.buf[h, : self.lens[h]] for h in range(self.nlevels)])
-        weights = np.concatenate([np.full(self.lens[h], 1 << h, dtype=np.int64) for h in range(self.nlevels)])
+        items = np.concatenate([level[:n] for level, n in zip(self.levels, self.lens, strict=True)])
+        weights = np.concatenate([np.full(n, 1 << h, dtype=np.int64) for h, n in enumerate(self.lens)])
         order = np.argsort(items, kind="stable")
         return items[order], weights[order]
 
@@ -118,71 +113,60 @@ class KLLSketch:
         return cumulative[np.searchsorted(items, np.asarray(points, dtype=np.float64), side=side)]
 
     # -- internals ----------------------------------------------------------------------------
-    def _actual(self) -> int:
-        return int(self.lens[: self.nlevels].sum())
-
-    def _total(self) -> int:
-        return int(self._caps[: self.nlevels].sum())
-
-    def _ensure(self, levels: int, width: int) -> None:
-        rows, cols = self.buf.shape
-        if levels <= rows and width <= cols:
-            return
-        new_rows, new_cols = max(rows, levels), max(cols, width)
-        buf = np.zeros((new_rows, new_cols), dtype=np.float64)
-        buf[:rows, :cols] = self.buf
-        self.buf = buf
-        for name in ("lens", "ncomp", "offs"):
-            old = getattr(self, name)
-            grown = np.zeros(new_rows, dtype=np.int64)
-            grown[: len(old)] = old
-            setattr(self, name, grown)
-
     def _expand(self) -> None:
-        self._ensure(self.nlevels + 1, self.buf.shape[1])
-        self.lens[self.nlevels] = self.ncomp[self.nlevels] = self.offs[self.nlevels] = 0
-        self.nlevels += 1
+        self.levels.append(np.empty(_INITIAL_WIDTH, dtype=np.float64))
+        self.lens.append(0)
+        self.ncomp.append(0)
+        self.offs.append(0)
+        self.total += self._caps[len(self.levels) - 1]
+
+    def _append(self, h: int, values: np.ndarray) -> None:
+        n, m = self.lens[h], len(values)
+        level = self.levels[h]
+        if n + m > len(level):
+            grown = np.empty(max(2 * len(level), n + m), dtype=np.float64)
+            grown[:n] = level[:n]
+            self.levels[h] = level = grown
+        level[n : n + m] = values
+        self.lens[h] = n + m
+        self.actual += m
 
     def _condense(self) -> None:
         for h in range(self.nlevels):
             if self.lens[h] >= self._caps[h]:
                 if h + 1 >= self.nlevels:
                     self._expand()
-                output = self._compact(h)
-                n = int(self.lens[h + 1])
-                self._ensure(self.nlevels, n + len(output) + 2)
-                self.buf[h + 1, n : n + len(output)] = output
-                self.lens[h + 1] = n + len(output)
+                self._append(h + 1, self._compact(h))
                 return
 
     def _compact(self, h: int) -> np.ndarray:
-        items = int(self.lens[h])
+        items = self.lens[h]
         even = items - items % 2
         if self.ncomp[h] % 2 == 1:
             self.offs[h] = 1 - self.offs[h]
-        ordered = java_sorted(self.buf[h, :even])
-        output = ordered[int(self.offs[h]) : even : 2].copy()
+        level = self.levels[h]
+        output = java_sorted(level[:even], runs=h > 0)[self.offs[h] : even : 2]
         if items % 2:
-            self.buf[h, 0] = self.buf[h, items - 1]
-            self.lens[h] = 1
-        else:
-            self.lens[h] = 0
+            level[0] = level[items - 1]
+        self.lens[h] = items % 2
+        self.actual -= even
         self.ncomp[h] += 1
         return output
 
 
-def java_sorted(values: np.ndarray) -> np.ndarray:
+def java_sorted(values: np.ndarray, runs: bool = False) -> np.ndarray:
     """Ascending as Java's Double.compare orders: -0.0 before 0.0, NaN last.
 
-    numpy's SIMD sort treats -0.0 and 0.0 as equal and may hand back either bit pattern for them,
-    so the zeros are rewritten afterwards from the count of negative zeros in the input.
+    `runs=True` uses timsort (numpy's "stable"), which merges presorted runs in linear time: the
+    upper levels are concatenations of sorted compaction outputs; level 0 is random, where numpy's
+    default (SIMD) sort is faster. numpy treats -0.0 and 0.0 as equal, so when zeros are present
+    they are rewritten from the count of negative zeros in the input.
     """
-    zero = values == 0.0
-    negative = int(np.count_nonzero(zero & np.signbit(values))) if zero.any() else 0
-    ordered = np.sort(values)
-    if zero.any():
-        first = int(np.searchsorted(ordered, 0.0, "left"))
-        run = ordered[first : first + int(np.count_nonzero(zero))]
+    ordered = np.sort(values, kind="stable" if runs else None)
+    first, last = int(np.searchsorted(ordered, 0.0, "left")), int(np.searchsorted(ordered, 0.0, "right"))
+    if last > first:
+        negative = int(np.count_nonzero((values == 0.0) & np.signbit(values)))
+        run = ordered[first:last]
         run[:negative] = -0.0
         run[negative:] = 0.0
     return ordered

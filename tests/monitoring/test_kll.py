@@ -97,9 +97,10 @@ def test_merge_keeps_every_item_weight():
 
 def test_java_sort_puts_negative_zero_first():
     values = np.array([0.0, -0.0, 1.0, -1.0, 0.0, -0.0] * 500)  # long enough for numpy's SIMD sort
-    out = java_sorted(values)
-    assert out.tolist() == sorted(values.tolist())
-    assert np.signbit(out[out == 0]).tolist() == [True] * 1000 + [False] * 1000
+    for runs in (False, True):
+        out = java_sorted(values, runs=runs)
+        assert out.tolist() == sorted(values.tolist())
+        assert np.signbit(out[out == 0]).tolist() == [True] * 1000 + [False] * 1000
 
 
 def test_aws_sketch_of_the_aai540_price_column(aai540):

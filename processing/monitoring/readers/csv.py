@@ -65,8 +65,7 @@ def read_batches(path: Path, header: bool, block_size: int = BLOCK_SIZE) -> Iter
         quoted_strings_can_be_null=True,
         check_utf8=True,
     )
-    lines_before = 0
-    for block in _line_blocks(path, skip_header=header, block_size=block_size):
+    for start, block in _line_blocks(path, skip_header=header, block_size=block_size):
         read_options = pacsv.ReadOptions(column_names=names, block_size=PARSE_BLOCK, use_threads=False)
         try:
             table = pacsv.read_csv(
@@ -76,8 +75,7 @@ def read_batches(path: Path, header: bool, block_size: int = BLOCK_SIZE) -> Iter
                 convert_options=convert_options,
             )
         except pa.ArrowInvalid as e:
-            raise MonitorInputError(_explain(path, str(e), lines_before + int(header))) from None
-        lines_before += block.count(b"\n")
+            raise MonitorInputError(_explain(path, str(e), _lines_before(path, start))) from None
         if table.num_rows:
             columns = [ColumnBatch.text(name, _single_chunk(table.column(i))) for i, name in enumerate(names)]
             yield Batch(columns, table.num_rows)
@@ -87,18 +85,18 @@ def _single_chunk(column):
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-def _line_blocks(path: Path, skip_header: bool, block_size: int) -> Iterator[bytes]:
-    """The file's bytes after the header, in blocks that end at a line end."""
+def _line_blocks(path: Path, skip_header: bool, block_size: int) -> Iterator[tuple[int, bytes]]:
+    """(byte offset, bytes) of the file after the header, in blocks that end at a line end."""
     with open(path, "rb") as f:
         if skip_header:
             while not f.readline().strip():
                 pass
-        rest = b""
+        start, rest = f.tell(), b""
         while True:
             chunk = f.read(block_size)
             if not chunk:
                 if rest.strip():
-                    yield rest
+                    yield start, rest
                 return
             data = rest + chunk
             cut = data.rfind(b"\n") + 1
@@ -106,7 +104,14 @@ def _line_blocks(path: Path, skip_header: bool, block_size: int) -> Iterator[byt
                 rest = data
                 continue
             rest = data[cut:]
-            yield data[:cut]
+            yield start, data[:cut]
+            start += cut
+
+
+def _lines_before(path: Path, offset: int) -> int:
+    """Lines in the file before a byte offset (only computed to name the line of an error)."""
+    with open(path, "rb") as f:
+        return f.read(offset).count(b"\n")
 
 
 def _first_row(path: Path) -> list[str]:
