@@ -36,7 +36,6 @@ from .analyzers import (
 )
 from .analyzers.datatype import FRACTIONAL, INTEGRAL, UNKNOWN
 from .batch import Batch
-from .errors import MonitorInputError
 from .scala_order import histogram_order
 
 CARDINALITY_THRESHOLD = 120  # Deequ ColumnProfiler.DEFAULT_CARDINALITY_THRESHOLD
@@ -153,16 +152,36 @@ class Profiler:
         self.threads = threads or min(4, os.cpu_count() or 1)
 
     def update(self, batch: Batch, pool: ThreadPoolExecutor | None = None) -> None:
-        if not self.columns:
-            self.columns = {name: ColumnAnalysis(name, self.domains.get(name)) for name in batch.columns}
-        elif list(batch.columns) != list(self.columns):
-            raise MonitorInputError("a batch's columns differ from the dataset's")
+        if list(batch.columns) != list(self.columns):
+            batch = self._aligned(batch)
         self.size_state = self.size.compute_state(batch, self.size_state)
         if pool is None:
             for analysis in self.columns.values():
                 analysis.update(batch)
         else:
             list(pool.map(lambda analysis: analysis.update(batch), self.columns.values()))
+
+    def _aligned(self, batch: Batch) -> Batch:
+        """A batch with every column seen so far (missing ones all null); a column that appears
+        only now gets null rows for the batches before it. Captured requests can change width:
+        this is reading them as rows padded with missing cells, as Spark's permissive CSV does."""
+        import pyarrow as pa
+
+        from .batch import ColumnBatch
+
+        rows_before = self.item_count
+        for name in batch.columns:
+            if name not in self.columns:
+                analysis = ColumnAnalysis(name, self.domains.get(name))
+                if rows_before:
+                    nulls = ColumnBatch.text(name, pa.nulls(rows_before, type=pa.string()))
+                    analysis.update(Batch([nulls], rows_before))
+                self.columns[name] = analysis
+        columns = [
+            batch.columns.get(name) or ColumnBatch.text(name, pa.nulls(batch.num_rows, type=pa.string()))
+            for name in self.columns
+        ]
+        return Batch(columns, batch.num_rows)
 
     def update_all(self, batches: Iterable[Batch]) -> Profiler:
         if self.threads <= 1:

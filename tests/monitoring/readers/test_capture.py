@@ -123,3 +123,16 @@ def test_real_capture_samples():
     json_sample = REFERENCE / "notebook-outputs" / "clarify_endpoint_capture_json.jsonl"
     rows = _cells(read_capture(str(json_sample), None, None, CaptureStats()))
     assert len(rows) == 3 and rows[0][:3] == ["0.9899773597717285", "1", "28"]
+
+
+def test_requests_of_changing_width_are_padded_across_batches(tmp_path):
+    from processing.monitoring.profile import profile_batches
+
+    narrow = [capture_line("2024-01-19T19:00:00Z", "1,2", "0.5", f"n{i}") for i in range(3)]
+    wide = [capture_line("2024-01-19T19:30:00Z", "1,2,3", "0.5", f"w{i}") for i in range(2)]
+    write_capture_file(tmp_path, "2024/01/19/19", narrow + wide + narrow[:1])
+    batches = read_capture(str(tmp_path), START, END, CaptureStats(), batch_rows=2)
+    profile = profile_batches(batches, threads=1)
+    assert profile.item_count == 6
+    assert [c.name for c in profile.columns] == ["_c0", "_c1", "_c2", "_c3"]
+    assert [(c.num_present, c.num_missing) for c in profile.columns][-1] == (2, 4)
