@@ -71,7 +71,7 @@ class ColumnBatch:
 
     @cached_property
     def registers(self) -> np.ndarray:
-        """This batch's own HLL++ registers (text columns: filled in the same pass as the types)."""
+        """This batch's own HLL++ registers (text columns: computed together with the cell types)."""
         if self.kind == TEXT:
             return self._text_scan[1]
         registers = hll.new_registers()
