@@ -44,6 +44,9 @@ extras = {
         "pytest-timeout>=2.3",
         "hypothesis>=6",
         "moto[s3,sagemaker,stepfunctions,events]==5.2.5",
+        "flask>=3",  # moto's threaded server: a CloudWatch endpoint for the deploy tests' job subprocess
+        "flask-cors>=6",
+        "parliament>=1.6",  # lints the deploy's generated IAM policies
         "ruff>=0.6",
         "vermin>=1.6",
     ],

@@ -57,6 +57,11 @@ SETTINGS = (
     ("metrics_path", "/opt/ml/output/metrics/cloudwatch"),
     ("sagemaker_endpoint_name", None),
     ("sagemaker_monitoring_schedule_name", None),
+    # A scheduled execution (processing/monitoring/scheduled.py): window from the scheduled hour.
+    ("scheduled_time", None),
+    ("start_time_offset", None),
+    ("end_time_offset", None),
+    ("staging_path", None),
 )
 
 
@@ -72,6 +77,10 @@ def parse_settings(argv: Sequence[str] | None = None, environ: dict | None = Non
 
 def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_settings(argv)
+    if settings["scheduled_time"]:
+        from processing.monitoring.scheduled import run_scheduled
+
+        return run_scheduled(settings)
     return run_job(JobConfig.from_settings(settings))
 
 

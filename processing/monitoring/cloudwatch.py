@@ -78,7 +78,9 @@ def publish(cloudwatch, namespace: str, lines: Iterable[dict]) -> Published:
             cloudwatch.put_metric_data(Namespace=namespace, MetricData=chunk)
         except ClientError as e:
             error = e.response.get("Error", {})
-            raise PublishError(f"PutMetricData to {namespace} failed: {error.get('Code')}: {error.get('Message')}") from None
+            raise PublishError(
+                f"PutMetricData to {namespace} failed: {error.get('Code')}: {error.get('Message')}"
+            ) from None
         except BotoCoreError as e:
             raise PublishError(f"PutMetricData to {namespace} failed: {e}") from None
         result.metrics += len(chunk)

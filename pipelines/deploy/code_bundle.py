@@ -1,0 +1,124 @@
+"""The analyzer's code as a FrameworkProcessor bundle, the kind the build pipeline's jobs run.
+
+`sourcedir.tar.gz` holds the entry script at its root (`analyze.py`) and the `processing` package
+beside it; `runproc.sh` (the SDK's framework entry script, text for text) unpacks it in
+/opt/ml/processing/input/code/ and runs `python analyze.py`. Both are built byte for byte the same
+from the same sources, and their S3 keys hold a hash of their bytes, so a deploy uploads only what
+changed and a schedule's job always runs the code the deploy shipped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.deploy.changes import UNCHANGED, UPLOADED, Change
+from pipelines.deploy.errors import DeployFailed, client_error_text, error_code
+from pipelines.deploy.s3uri import join, parse_s3_uri
+
+ENTRY_POINT = "analyze.py"
+CODE_DIR = "/opt/ml/processing/input/code/"
+ENTRYPOINT_DIR = "/opt/ml/processing/input/entrypoint"
+CONTAINER_ENTRYPOINT = ["/bin/bash", f"{ENTRYPOINT_DIR}/runproc.sh"]
+
+RUNPROC = """\
+#!/bin/bash
+
+cd /opt/ml/processing/input/code/
+tar -xzf sourcedir.tar.gz
+
+# Exit on any error. SageMaker uses error code to mark failed job.
+set -e
+
+if [[ -f 'requirements.txt' ]]; then
+    # Optionally log into CodeArtifact
+    if ! hash aws 2>/dev/null; then
+        echo "AWS CLI is not installed. Skipping CodeArtifact login."
+    else
+        echo 'CodeArtifact repository not specified. Skipping login.'
+    fi
+
+    # Some py3 containers has typing, which may breaks pip install
+    pip uninstall --yes typing
+
+    python -m pip install -r requirements.txt
+fi
+
+python {entry_point} "$@"
+"""
+
+
+@dataclass(frozen=True)
+class CodeBundle:
+    sourcedir: bytes
+    runproc: bytes
+
+    def keys(self, prefix: str) -> dict[str, str]:
+        """S3 URIs under prefix, each in a folder named by the SHA-256 of its bytes (as the SDK does)."""
+        return {
+            "sourcedir.tar.gz": join(prefix, hashlib.sha256(self.sourcedir).hexdigest(), "sourcedir.tar.gz"),
+            "runproc.sh": join(prefix, hashlib.sha256(self.runproc).hexdigest(), "runproc.sh"),
+        }
+
+
+@dataclass(frozen=True)
+class CodeLocation:
+    sourcedir_uri: str
+    runproc_uri: str
+
+
+def analyzer_bundle() -> CodeBundle:
+    """The bundle of processing/analyze.py and the processing package, from this checkout's sources."""
+    from pipelines.build.code_bundles import processing_bundle
+
+    package = processing_bundle() / "processing"
+    files = {ENTRY_POINT: package / ENTRY_POINT}
+    files.update({f"processing/{p.relative_to(package).as_posix()}": p for p in package.rglob("*") if p.is_file()})
+    return CodeBundle(sourcedir=_tar(files), runproc=RUNPROC.format(entry_point=ENTRY_POINT).encode())
+
+
+def upload_bundle(s3, bundle: CodeBundle, prefix: str) -> tuple[CodeLocation, list[Change]]:
+    """Put the bundle under prefix unless an object with the same content-named key is there."""
+    keys = bundle.keys(prefix)
+    changes = []
+    for name, body in (("sourcedir.tar.gz", bundle.sourcedir), ("runproc.sh", bundle.runproc)):
+        bucket, key = parse_s3_uri(keys[name], "code location")
+        if _exists(s3, bucket, key):
+            changes.append(Change("Object", keys[name], UNCHANGED, "same content"))
+            continue
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+        except Exception as e:
+            if error_code(e):
+                raise DeployFailed(f"cannot upload the analyzer code to {keys[name]}: {client_error_text(e)}") from None
+            raise
+        changes.append(Change("Object", keys[name], UPLOADED, f"{len(body)} bytes"))
+    return CodeLocation(keys["sourcedir.tar.gz"], keys["runproc.sh"]), changes
+
+
+def _exists(s3, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+        return True
+    except Exception as e:
+        if error_code(e) in ("404", "NoSuchKey", "NotFound"):
+            return False
+        if error_code(e):
+            raise DeployFailed(f"cannot check s3://{bucket}/{key}: {client_error_text(e)}") from None
+        raise
+
+
+def _tar(files: dict[str, Path]) -> bytes:
+    """A gzipped tar with sorted entries, zero times and owners: same files, same bytes."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
+        for name, path in sorted(files.items()):
+            data = path.read_bytes()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()

@@ -1,0 +1,228 @@
+"""Least-privilege IAM policy documents for a deploy, generated from what it deploys.
+
+Four principals, each with only what it needs (docs/aws-deploy.md explains every statement):
+- `deployer`: whoever runs `mlops deploy --aws` (or the deploy workflow): the registry reads,
+  CreateModel / CreateEndpointConfig / CreateEndpoint / UpdateEndpoint, and the chosen engine's
+  monitoring resources; iam:PassRole only for the roles it hands on, only to the service using them.
+- `model`: the endpoint's execution role: read the model artifact, pull the image, write captured data.
+- `monitoring`: the monitoring jobs' role: read captured data, ground truth, baselines and code;
+  write reports; publish metrics only into Model Monitor's two endpoint namespaces.
+- `scheduler` (engine `processing`): the role EventBridge Scheduler assumes to start the jobs.
+Names are scoped to this endpoint (`<endpoint>-*`), buckets to their prefixes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipelines.deploy.monitor_spec import DATA_QUALITY, MODEL_QUALITY, MonitorSpec
+from pipelines.deploy.s3uri import parse_s3_uri
+
+VERSION = "2012-10-17"
+METRIC_NAMESPACES = ["aws/sagemaker/Endpoints/data-metrics", "aws/sagemaker/Endpoints/model-metrics"]
+ECR_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+LOGS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+@dataclass(frozen=True)
+class PolicyInputs:
+    spec: MonitorSpec
+    engine: str  # managed | processing
+    model_package_group: str
+    model_data_url: str
+    model_image: str
+    monitoring_image: str  # the Model Monitor analyzer (managed) or XGBoost (processing) image
+    model_role_arn: str
+    scheduler_role_arn: str | None = None
+    code_prefix: str | None = None  # processing engine: where the analyzer bundle lives
+    job_name_prefixes: tuple[str, ...] = ()  # processing engine: `<prefix>-<execution id>` job names
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.spec.region}:{self.spec.account}:{resource}"
+
+
+def policies(inputs: PolicyInputs) -> dict[str, dict]:
+    """{principal: {"policy": document, "trust": document or None}} for every role the deploy needs."""
+    found = {
+        "deployer": {"policy": deployer_policy(inputs), "trust": None},
+        "model": {"policy": model_policy(inputs), "trust": trust_policy("sagemaker.amazonaws.com")},
+        "monitoring": {"policy": monitoring_policy(inputs), "trust": trust_policy("sagemaker.amazonaws.com")},
+    }
+    if inputs.engine == "processing":
+        found["scheduler"] = {
+            "policy": scheduler_policy(inputs),
+            "trust": trust_policy("scheduler.amazonaws.com", inputs.spec.account),
+        }
+    return found
+
+
+def deployer_policy(inputs: PolicyInputs) -> dict:
+    spec = inputs.spec
+    endpoint = spec.endpoint.lower()  # SageMaker writes resource names in ARNs in lower case
+    model = inputs.arn("sagemaker", f"model/{endpoint}-*")
+    config = inputs.arn("sagemaker", f"endpoint-config/{endpoint}-*")
+    endpoint_arn = inputs.arn("sagemaker", f"endpoint/{endpoint}")
+    statements = [
+        _statement("ListModelPackages", ["sagemaker:ListModelPackages"], ["*"]),
+        _statement(
+            "ReadModelPackages",
+            ["sagemaker:DescribeModelPackage"],
+            [inputs.arn("sagemaker", f"model-package/{inputs.model_package_group.lower()}/*")],
+        ),
+        _statement("Model", ["sagemaker:CreateModel", "sagemaker:DescribeModel"], [model]),
+        _statement("EndpointConfig", ["sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig"], [config]),
+        _statement(
+            "Endpoint",
+            ["sagemaker:CreateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint"],
+            [endpoint_arn, config],
+        ),
+        _pass_role("PassModelRole", [inputs.model_role_arn], "sagemaker.amazonaws.com"),
+    ]
+    tagged = [model, config, endpoint_arn]
+    if inputs.engine == "managed":
+        statements += _managed_deployer(inputs, tagged)
+    else:
+        statements += _processing_deployer(inputs)
+    statements.append(_statement("TagOnCreate", ["sagemaker:AddTags"], tagged))
+    return _document(statements)
+
+
+def _managed_deployer(inputs: PolicyInputs, tagged: list[str]) -> list[dict]:
+    spec = inputs.spec
+    data = [inputs.arn("sagemaker", f"data-quality-job-definition/{spec.schedule(DATA_QUALITY).lower()}-*")]
+    quality = [inputs.arn("sagemaker", f"model-quality-job-definition/{spec.schedule(MODEL_QUALITY).lower()}-*")]
+    schedules = [inputs.arn("sagemaker", f"monitoring-schedule/{spec.schedule(k).lower()}") for k in _KINDS]
+    tagged += data + quality + schedules
+    verbs = ("Create", "Describe", "Delete")
+    return [
+        _statement("DataQualityJobDefinitions", [f"sagemaker:{v}DataQualityJobDefinition" for v in verbs], data),
+        _statement("ModelQualityJobDefinitions", [f"sagemaker:{v}ModelQualityJobDefinition" for v in verbs], quality),
+        _statement(
+            "MonitoringSchedules",
+            [f"sagemaker:{v}MonitoringSchedule" for v in ("Create", "Describe", "Update")],
+            schedules,
+        ),
+        _pass_role("PassMonitoringRole", [spec.role_arn], "sagemaker.amazonaws.com"),
+    ]
+
+
+def _processing_deployer(inputs: PolicyInputs) -> list[dict]:
+    spec = inputs.spec
+    bucket, prefix = parse_s3_uri(inputs.code_prefix or "", "code destination")
+    schedules = [f"arn:aws:scheduler:{spec.region}:{spec.account}:schedule/default/{spec.schedule(k)}" for k in _KINDS]
+    return [
+        _statement("AnalyzerCode", ["s3:GetObject", "s3:PutObject"], [_objects(bucket, prefix)]),
+        _list_bucket("AnalyzerCodeListing", bucket, [prefix]),
+        _statement(
+            "Schedules", ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule"], schedules
+        ),
+        _pass_role("PassSchedulerRole", [inputs.scheduler_role_arn or spec.role_arn], "scheduler.amazonaws.com"),
+    ]
+
+
+def model_policy(inputs: PolicyInputs) -> dict:
+    spec = inputs.spec
+    artifact_bucket, artifact_key = parse_s3_uri(inputs.model_data_url, "model data")
+    capture_bucket, capture_prefix = parse_s3_uri(spec.capture_uri, "capture location")
+    return _document(
+        [
+            _statement("ModelArtifact", ["s3:GetObject"], [f"arn:aws:s3:::{artifact_bucket}/{artifact_key}"]),
+            _statement("DataCapture", ["s3:PutObject"], [_objects(capture_bucket, capture_prefix)]),
+            *_image_pull("Image", [inputs.model_image]),
+            _statement("Logs", LOGS, [inputs.arn("logs", f"log-group:/aws/sagemaker/Endpoints/{spec.endpoint}:*")]),
+        ]
+    )
+
+
+def monitoring_policy(inputs: PolicyInputs) -> dict:
+    spec = inputs.spec
+    reads: dict[str, list[str]] = {}  # bucket -> prefixes the jobs list and read
+    for uri in (spec.capture_uri, spec.ground_truth):
+        bucket, prefix = parse_s3_uri(uri, "monitoring input")
+        reads.setdefault(bucket, []).append(prefix)
+    files = [spec.baselines.data_quality_statistics, spec.baselines.data_quality_constraints]
+    files.append(spec.baselines.model_quality_constraints)
+    read_objects = [_objects(b, p) for b, prefixes in reads.items() for p in prefixes]
+    read_objects += [f"arn:aws:s3:::{'/'.join(parse_s3_uri(uri, 'baseline'))}" for uri in files]
+    if inputs.engine == "processing":
+        code_bucket, code_prefix = parse_s3_uri(inputs.code_prefix or "", "code destination")
+        read_objects.append(_objects(code_bucket, code_prefix))
+    report_bucket, report_prefix = parse_s3_uri(spec.report_destination, "report destination")
+    return _document(
+        [
+            _statement("ReadInputs", ["s3:GetObject"], read_objects),
+            *[_list_bucket(f"List{i}", bucket, prefixes) for i, (bucket, prefixes) in enumerate(sorted(reads.items()))],
+            _statement("WriteReports", ["s3:PutObject"], [_objects(report_bucket, report_prefix)]),
+            _statement(
+                "Metrics",
+                ["cloudwatch:PutMetricData"],
+                ["*"],
+                {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACES}},
+            ),
+            *_image_pull("Image", [inputs.monitoring_image]),
+            _statement("Logs", LOGS, [inputs.arn("logs", "log-group:/aws/sagemaker/ProcessingJobs:*")]),
+        ]
+    )
+
+
+def scheduler_policy(inputs: PolicyInputs) -> dict:
+    jobs = [inputs.arn("sagemaker", f"processing-job/{prefix.lower()}-*") for prefix in inputs.job_name_prefixes]
+    return _document(
+        [
+            _statement("StartJobs", ["sagemaker:AddTags", "sagemaker:CreateProcessingJob"], jobs),
+            _pass_role("PassMonitoringRole", [inputs.spec.role_arn], "sagemaker.amazonaws.com"),
+        ]
+    )
+
+
+def trust_policy(service: str, account: str | None = None) -> dict:
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if account:  # Scheduler: only schedules of this account may use the role (confused deputy)
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account}}
+    return {"Version": VERSION, "Statement": [statement]}
+
+
+_KINDS = (DATA_QUALITY, MODEL_QUALITY)
+
+
+def _document(statements: list[dict]) -> dict:
+    return {"Version": VERSION, "Statement": statements}
+
+
+def _statement(sid: str, actions: list[str], resources: list[str], condition: dict | None = None) -> dict:
+    statement = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": sorted(set(actions)),
+        "Resource": list(dict.fromkeys(resources)),
+    }
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def _pass_role(sid: str, roles: list[str], service: str) -> dict:
+    return _statement(sid, ["iam:PassRole"], roles, {"StringEquals": {"iam:PassedToService": service}})
+
+
+def _objects(bucket: str, prefix: str) -> str:
+    return f"arn:aws:s3:::{bucket}/{prefix}/*" if prefix else f"arn:aws:s3:::{bucket}/*"
+
+
+def _list_bucket(sid: str, bucket: str, prefixes: list[str]) -> dict:
+    patterns = [f"{p}/*" if p else "*" for p in prefixes]
+    return _statement(sid, ["s3:ListBucket"], [f"arn:aws:s3:::{bucket}"], {"StringLike": {"s3:prefix": patterns}})
+
+
+def _image_pull(sid: str, images: list[str]) -> list[dict]:
+    """ECR pull rights for the images' repositories (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>`)."""
+    repositories = []
+    for image in images:
+        host, _, path = image.partition("/")
+        account, region = host.split(".")[0], host.split(".")[3] if host.count(".") >= 3 else ""
+        repository = path.split("@")[0].split(":")[0]
+        repositories.append(f"arn:aws:ecr:{region}:{account}:repository/{repository}")
+    return [
+        _statement(f"{sid}Token", ["ecr:GetAuthorizationToken"], ["*"]),
+        _statement(f"{sid}Pull", ECR_PULL, repositories),
+    ]

@@ -1,0 +1,32 @@
+"""Image URIs from the SageMaker SDK's bundled image table (no network), with the SDK kept quiet."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+XGBOOST_VERSION = "3.0-5"
+
+
+def analyzer_image(region: str) -> str:
+    """AWS's Model Monitor analyzer image (`sagemaker-model-monitor-analyzer`) for the region."""
+    return _retrieve("model-monitor", region)
+
+
+def xgboost_image(region: str) -> str:
+    """The built-in XGBoost 3.0-5 image, which every job of this project runs on."""
+    return _retrieve("xgboost", region, version=XGBOOST_VERSION)
+
+
+def _retrieve(framework: str, region: str, **kwargs) -> str:
+    os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+    for name in ("sagemaker.config", "sagemaker.image_uris"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    from sagemaker import image_uris
+
+    try:
+        return image_uris.retrieve(framework, region, **kwargs)
+    except ValueError as e:
+        from pipelines.deploy.errors import DeployInputError
+
+        raise DeployInputError(f"no {framework} image for region {region!r}: {e}") from None
