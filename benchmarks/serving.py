@@ -39,7 +39,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 MLSERVER_VENV = REPO / ".venv-bench-mlserver"
-MLSERVER_PINS = ["mlserver==1.7.1", "mlserver-xgboost==1.7.1", "xgboost-cpu==3.0.5"]
+MLSERVER_PINS = ["mlserver==1.7.1", "xgboost-cpu==3.0.5"]
+# mlserver-xgboost asks for `xgboost`, whose wheel drags in 470 MB of CUDA NCCL; the CPU-only wheel of the
+# same XGBoost as ours (installed above) serves the same model, so it goes in without its dependencies.
+MLSERVER_NO_DEPS = ["mlserver-xgboost==1.7.1"]
 SEED = {"max_depth": 5, "eta": 0.2, "gamma": 4, "min_child_weight": 6, "subsample": 0.8}
 
 
@@ -248,6 +251,7 @@ def ensure_mlserver_venv() -> None:
     subprocess.run([sys.executable, "-m", "venv", str(MLSERVER_VENV)], check=True)
     pip = [str(MLSERVER_VENV / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*pip, *MLSERVER_PINS], check=True)
+    subprocess.run([*pip, "--no-deps", *MLSERVER_NO_DEPS], check=True)
 
 
 # -- load ----------------------------------------------------------------------------------------------------

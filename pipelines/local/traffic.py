@@ -311,8 +311,8 @@ class Replay:
                 "needs_review": int(((scores > self.lower) & (scores < self.upper)).sum()),
                 "lower": self.lower,
                 "upper": self.upper,
-                "unparsed_answers": self.unparsed,
             },
+            "unparsed_answers": self.unparsed,
             "drift": self.drift,
             "inference_id_prefix": self.prefix,
         }

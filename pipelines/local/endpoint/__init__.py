@@ -3,12 +3,13 @@
 Public API (see docs/serving.md):
 - `start_endpoint(...) -> LocalEndpoint` (background; `.name`, `.url`, `.capture_uri`, `.stop() -> dict`)
 - `serve(spec, ...)` (foreground, what `mlops endpoint serve` runs) and `resolve_model(...)`
-- `CaptureSettings`, `EndpointSettings`; `count_records(path)` / `read_records(path)` for capture files
+- `CaptureSettings`, `EndpointSettings`; `count_capture_records(s3_uri, home)`, `count_records(path)`,
+  `read_records(path)` for capture files
 """
 
 from __future__ import annotations
 
-from pipelines.local.endpoint.capture import count_records, iter_capture_files, read_records
+from pipelines.local.endpoint.capture import count_capture_records, count_records, iter_capture_files, read_records
 from pipelines.local.endpoint.launch import LocalEndpoint, resolve_model, serve, start_endpoint
 from pipelines.local.endpoint.settings import CaptureSettings, EndpointSettings
 
@@ -16,6 +17,7 @@ __all__ = [
     "CaptureSettings",
     "EndpointSettings",
     "LocalEndpoint",
+    "count_capture_records",
     "count_records",
     "iter_capture_files",
     "read_records",

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 
 from pipelines.local.endpoint import runtime_api
 from pipelines.local.endpoint.capture import CaptureWriter, RecordEncoder
 from pipelines.local.endpoint.handler import Answer, ContainerHandler, error_answer
+from pipelines.local.endpoint.ids import new_id
 from pipelines.local.endpoint.settings import MAX_PAYLOAD_BYTES, EndpointSettings
 
 _JSON = b"application/json"
@@ -192,4 +192,4 @@ def _wire_reply(error: runtime_api.WireError, close: bool = False) -> Reply:
 
 
 def _request_id() -> bytes:
-    return str(uuid.uuid4()).encode("ascii")
+    return new_id().encode("ascii")

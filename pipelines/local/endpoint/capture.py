@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.local.endpoint.ids import new_id
 from pipelines.local.endpoint.settings import CaptureSettings
 from pipelines.local.store import TMP_PREFIX, ObjectStore, parse_s3_uri, validate_key
 
@@ -86,7 +87,7 @@ class RecordEncoder:
             '{"captureData":{'
             + ",".join(parts)
             + '},"eventMetadata":{"eventId":"'
-            + str(uuid.uuid4())
+            + new_id()
             + '"'
             + inference
             + ',"inferenceTime":"'
@@ -193,9 +194,12 @@ class CaptureWriter:
         """Publish the queued lines (called by the writer thread; tests may call it directly)."""
         now = self._clock()
         count = len(self._queue)
+        current = self._file
         if count == 0:
-            if self._file is not None and self._expired(self._file, now):
-                self._seal(self._file)
+            if current is not None and current.pending:
+                self._try_publish(current, now)  # the last publish failed: try again
+            elif current is not None and self._expired(current, now):
+                self._seal(current)
                 self._file = None
             return
         batch = [self._queue.popleft() for _ in range(count)]
@@ -209,11 +213,14 @@ class CaptureWriter:
     def _append(self, first: float, data: bytes, records: int, now: float) -> None:
         hour = int(first // 3600)
         current = self._file
-        if (
-            current is None
-            or current.hour != hour
-            or self._expired(current, now)
-            or (current.size and current.size + len(data) > self.settings.max_file_bytes)
+        # Never rotate away from a file whose last version failed to publish: its records would be lost.
+        if current is None or (
+            not current.pending
+            and (
+                current.hour != hour
+                or self._expired(current, now)
+                or (current.size and current.size + len(data) > self.settings.max_file_bytes)
+            )
         ):
             self._seal(current)
             current = self._file = self._new_file(hour, first, now)
@@ -222,6 +229,9 @@ class CaptureWriter:
             return
         current.content += data
         current.pending += records
+        self._try_publish(current, now)
+
+    def _try_publish(self, current: _OpenFile, now: float) -> None:
         try:
             self._publish(current)
         except OSError as e:
@@ -340,6 +350,11 @@ def read_records(path: str | os.PathLike) -> Iterator[dict]:
 def count_records(directory: str | os.PathLike) -> int:
     """How many capture records lie below a folder (e.g. one endpoint's capture prefix)."""
     return sum(1 for path in iter_capture_files(directory) for _ in read_records(path))
+
+
+def count_capture_records(capture_uri: str, home: str | os.PathLike | None = None) -> int:
+    """Records under an s3:// capture prefix of the local object store (e.g. `LocalEndpoint.capture_uri`)."""
+    return count_records(ObjectStore.for_home(home).path(capture_uri.rstrip("/")))
 
 
 def _media_type(content_type: str) -> str:

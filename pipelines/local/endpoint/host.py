@@ -5,7 +5,9 @@ reported that its model is loaded and its server accepts connections. A state fi
 `$MLOPS_HOME/endpoints/<name>.json` (url, pid, capture prefix) lets `mlops traffic replay --endpoint NAME`
 find the endpoint; it is removed at stop. SIGTERM or SIGINT stop the host: each worker finishes its
 in-flight requests and publishes its capture, then the host prints `Stopped …` and a JSON summary line.
-The port stays reserved for the host's lifetime by a bound, non-listening socket.
+The host owns the listening socket (so a port in use fails before any model loads, and connections
+that arrive before the workers are ready wait in its backlog); the workers inherit it and take turns
+accepting (`server.py`).
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ class Host:
         self._summary: HostSummary | None = None
         self._status_r = self._status_w = -1
         self._buffer = b""
-        self._reservation: socket.socket | None = None
+        self._listener: socket.socket | None = None
         self._state_file = mlops_home(settings.home) / "endpoints" / f"{settings.name}.json"
 
     @property
@@ -111,7 +113,7 @@ class Host:
 
     def _start(self, scratch: Path) -> None:
         self._claim_name()
-        self._reserve_port()
+        self._listen()
         settings_file = scratch / "settings.json"
         settings_file.write_text(self.settings.to_json(), encoding="utf-8")
         self._settings_file = settings_file
@@ -126,8 +128,15 @@ class Host:
         env = dict(os.environ)
         env.setdefault("OMP_NUM_THREADS", "1")  # one thread per worker: more stall a busy two-core machine
         process = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.local.endpoint.worker", str(self._settings_file), str(self._status_w)],
-            pass_fds=(self._status_w,),
+            [
+                sys.executable,
+                "-m",
+                "pipelines.local.endpoint.worker",
+                str(self._settings_file),
+                str(self._status_w),
+                str(self._listener.fileno()),
+            ],
+            pass_fds=(self._status_w, self._listener.fileno()),
             stdin=subprocess.DEVNULL,
             env=env,
             # Same process group as the host: Ctrl-C reaches every worker at once (each stops gracefully,
@@ -207,9 +216,9 @@ class Host:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self._status_r = self._status_w = -1
-        if self._reservation is not None:
-            self._reservation.close()
-            self._reservation = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         with contextlib.suppress(FileNotFoundError):
             if self._owns_state_file():
                 self._state_file.unlink()
@@ -229,25 +238,19 @@ class Host:
 
     # -- port, name and state file -----------------------------------------------------------------------
 
-    def _reserve_port(self) -> None:
-        """Fail early if the port is taken; keep it reserved (bound, not listening) while serving."""
+    def _listen(self) -> None:
+        """The listening socket every worker accepts on; bound here so a taken port fails early."""
         host = self.settings.host
-        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT only; a live listener fails
         try:
-            probe.bind((host, self.port))
-            self.port = probe.getsockname()[1]
+            listener.bind((host, self.port))
+            listener.listen(2048)
         except OSError as e:
-            raise HostError(f"cannot use {host}:{self.port}: {e.strerror or e}") from None
-        finally:
-            probe.close()
-        reservation = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        reservation.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        try:
-            reservation.bind((host, self.port))
-        except OSError as e:
-            reservation.close()
-            raise HostError(f"cannot use {host}:{self.port}: {e.strerror or e}") from None
-        self._reservation = reservation
+            listener.close()
+            raise HostError(f"cannot listen on {host}:{self.port}: {e.strerror or e}") from None
+        self.port = listener.getsockname()[1]
+        self._listener = listener
         self.settings = _with_port(self.settings, self.port)
 
     def _claim_name(self) -> None:

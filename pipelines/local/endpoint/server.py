@@ -62,19 +62,47 @@ class HttpServer:
         self.stopping = False
         self.hurry = False  # set during stop() to drop requests still in progress
         self._log = log or (lambda message: print(message, file=sys.stderr, flush=True))
-        self._server: asyncio.base_events.Server | None = None
+        self._listener: socket.socket | None = None
+        self._tasks: set[asyncio.Task] = set()
         self._sweeper: asyncio.Task | None = None
 
-    async def start(self, sock: socket.socket) -> None:
+    async def start(self, listener: socket.socket) -> None:
+        """Accept on a listening socket that every worker shares, one connection per wake-up.
+
+        All workers wait on the same socket; each accepts a single connection when woken, so a burst of
+        connections is dealt out in turn, and a busy worker (slower to wake) takes fewer. asyncio's own
+        server accepts the whole backlog at once, which hands a burst to one worker.
+        """
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _Connection(self), sock=sock, backlog=2048)
+        listener.setblocking(False)
+        self._listener = listener
+        loop.add_reader(listener.fileno(), self._accept_one)
         self._sweeper = asyncio.create_task(self._sweep_idle())
+
+    def _accept_one(self) -> None:
+        try:
+            conn, _ = self._listener.accept()
+        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+            return  # another worker took it
+        except OSError as e:  # out of file descriptors and the like: keep serving the open connections
+            self.log(f"cannot accept a connection: {e}")
+            return
+        conn.setblocking(False)
+        task = asyncio.get_running_loop().create_task(
+            asyncio.get_running_loop().connect_accepted_socket(lambda: _Connection(self), conn)
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Stop accepting; finish requests in progress (closing each connection after it), then return."""
         self.stopping = True
-        if self._server is not None:
-            self._server.close()
+        if self._listener is not None:
+            asyncio.get_running_loop().remove_reader(self._listener.fileno())
+            self._listener.close()  # this worker's copy; queued connections stay for the others until they stop
+            self._listener = None
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         for connection in list(self.connections):
             connection.close_when_idle()
         deadline = time.monotonic() + timeout

@@ -37,8 +37,11 @@ class CaptureSettings:
     csv_content_types: tuple[str, ...] = ("text/csv",)
     json_content_types: tuple[str, ...] = ("application/json",)
     flush_interval: float = 1.0  # seconds; a crash loses at most this much
-    max_file_bytes: int = 8 * 1024 * 1024  # a capture file is closed when it reaches this size ...
-    max_file_seconds: float = 60.0  # ... or this age (AWS writes about one file a minute), or the hour ends
+    # A capture file is closed at this size, at this age (AWS writes about one file a minute) or when the
+    # UTC hour ends. Each flush republishes the open file whole, so the size bounds the rewriting: under
+    # heavy load files close about every second instead of writing each byte many times.
+    max_file_bytes: int = 1024 * 1024
+    max_file_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.percentage <= 100:

@@ -1,9 +1,7 @@
 """One worker process of the local endpoint: loads the handler, serves HTTP on the shared port.
 
-Started by the host (`host.py`) as `python -m pipelines.local.endpoint.worker SETTINGS_FILE STATUS_FD`.
-Each worker binds its own listening socket to the same port with SO_REUSEPORT, so the kernel spreads
-connections over the workers (a single shared socket lets one worker grab a burst of connections).
-It tells the host through the STATUS_FD pipe, one JSON line per event: `ready` once its server accepts
+Started by the host (`host.py`) as `python -m pipelines.local.endpoint.worker SETTINGS STATUS_FD LISTEN_FD`:
+it accepts connections on the host's listening socket (LISTEN_FD), shared by every worker. It tells the host through the STATUS_FD pipe, one JSON line per event: `ready` once its server accepts
 connections and its model is loaded, `failed` with the reason if it cannot start, `stopped` with its
 counts after a graceful shutdown. SIGTERM or SIGINT stop it gracefully: in-flight requests finish,
 then every queued capture record is published. If the host dies, the kernel sends it SIGTERM.
@@ -14,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import gc
 import json
 import os
 import signal
@@ -34,7 +33,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings_file, status_fd = (argv or sys.argv[1:])[:2]
+    settings_file, status_fd, listen_fd = (argv or sys.argv[1:])[:3]
     status = os.fdopen(int(status_fd), "w", buffering=1)
     parent = os.getppid()
     _die_with_parent(parent)
@@ -48,11 +47,13 @@ def main(argv: list[str] | None = None) -> int:
             writer = CaptureWriter(directory, settings.capture)
             encoder = RecordEncoder(settings.capture)
         endpoint = Endpoint(handler, settings, writer, encoder)
-        sock = _listen(settings.host, settings.port)
+        sock = socket.socket(fileno=int(listen_fd))
     except (HandlerLoadError, OSError, ValueError) as e:
         _tell(status, {"event": "failed", "pid": os.getpid(), "error": str(e)})
         return STARTUP_FAILED
 
+    gc.collect()
+    gc.freeze()  # the model and modules live as long as the worker: keep them out of every GC pass
     started = time.monotonic()
     try:
         asyncio.run(_serve(endpoint, sock, lambda: _tell(status, {"event": "ready", "pid": os.getpid()})))
@@ -82,15 +83,6 @@ async def _serve(endpoint: Endpoint, sock: socket.socket, on_ready) -> None:
     on_ready()
     await stop.wait()
     await server.stop(timeout=GRACE_SECONDS)
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(False)
-    return sock
 
 
 def _die_with_parent(parent: int) -> None:
