@@ -35,11 +35,9 @@ def test_help(command):
     assert result.exit_code == 0 and "Usage:" in result.output
 
 
-def test_deploy_needs_a_target_and_aws_is_not_there_yet():
+def test_deploy_needs_a_target():
     result = run("deploy")
     assert result.exit_code == 2 and "--local or --aws" in result.output
-    result = run("deploy", "--aws")
-    assert result.exit_code == 2 and "not available yet" in result.output
 
 
 @pytest.mark.parametrize(
