@@ -17,8 +17,8 @@ def parse_s3_uri(uri: str, what: str) -> tuple[str, str]:
     bucket, _, key = uri[5:].partition("/")
     if not _BUCKET.match(bucket) or ".." in bucket or _IP.match(bucket):
         raise DeployInputError(f"{what} {uri!r} does not name a valid S3 bucket")
-    key = key.strip("/")
-    if "//" in key or any(part in (".", "..") for part in key.split("/")):
+    key = key.rstrip("/")
+    if key.startswith("/") or "//" in key or any(part in (".", "..") for part in key.split("/")):
         raise DeployInputError(f"{what} {uri!r} has an empty or relative path segment")
     if len(uri) > 512:
         raise DeployInputError(f"{what} is longer than 512 characters")

@@ -1,0 +1,179 @@
+"""moto for the AWS APIs it implements, botocore's Stubber for the few it lacks (monitoring schedules,
+UpdateEndpoint), routed per operation on the same client; every request is recorded for the IAM tests."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import pytest
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+BUCKET = f"sagemaker-{REGION}-{ACCOUNT}"
+GROUP = "BreastCancerPackageGroup"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/mlops-execution"
+SCHEDULER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/mlops-scheduler"
+MISSING_IN_MOTO = (
+    "DescribeMonitoringSchedule",
+    "CreateMonitoringSchedule",
+    "UpdateMonitoringSchedule",
+    "UpdateEndpoint",
+)
+
+
+@dataclass
+class Recorder:
+    """Every request the clients validated and sent: (service, operation, params)."""
+
+    calls: list[tuple[str, str, dict]] = field(default_factory=list)
+
+    def attach(self, client) -> None:
+        service = client.meta.service_model.service_name
+        pending: dict[int, dict] = {}
+
+        def capture(params, model, context, **_):
+            pending[id(context)] = copy.deepcopy(params)
+
+        def sent(model, context, **_):
+            self.calls.append((service, model.name, pending.pop(id(context), {})))
+
+        client.meta.events.register("before-parameter-build.*.*", capture)
+        client.meta.events.register_first("before-call.*.*", sent)
+
+    def operations(self) -> list[str]:
+        return [op for _, op, _ in self.calls]
+
+
+class Routed:
+    """Answers chosen SageMaker operations from a Stubber'd twin client; moto answers the rest."""
+
+    def __init__(self, client, operations=MISSING_IN_MOTO):
+        import boto3
+        from botocore.stub import Stubber
+
+        self.twin = boto3.client("sagemaker", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+        self.stubber = Stubber(self.twin)
+        self.stubber.activate()
+        pending: dict[int, dict] = {}
+
+        def capture(params, context, **_):
+            pending[id(context)] = params
+
+        def answer(model, context, **_):
+            from botocore.awsrequest import AWSResponse
+            from botocore.exceptions import ClientError
+
+            params = pending.pop(id(context))
+            method = getattr(self.twin, _snake(model.name))
+            try:
+                return AWSResponse(None, 200, {}, None), method(**params)
+            except ClientError as e:
+                return AWSResponse(None, 400, {}, None), e.response
+
+        for name in operations:
+            client.meta.events.register(f"before-parameter-build.sagemaker.{name}", capture)
+            client.meta.events.register(f"before-call.sagemaker.{name}", answer)
+
+    def respond(self, operation: str, response: dict, expected: dict | None = None) -> None:
+        self.stubber.add_response(_snake(operation), response, expected)
+
+    def not_found(self, operation: str, expected: dict | None = None) -> None:
+        self.stubber.add_client_error(_snake(operation), "ResourceNotFound", "not found", 400, expected_params=expected)
+
+    def done(self) -> None:
+        self.stubber.assert_no_pending_responses()
+
+
+def _snake(name: str) -> str:
+    from botocore import xform_name
+
+    return xform_name(name)
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """moto with the project's bucket, and clients that record what they send."""
+    from moto import mock_aws
+
+    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SAGEMAKER", "AWS_ENDPOINT_URL_STS"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        import boto3
+
+        from pipelines.deploy.aws import AwsClients
+
+        clients = AwsClients.from_session(boto3.Session(region_name=REGION))
+        recorder = Recorder()
+        for client in (clients.sagemaker, clients.s3, clients.scheduler, clients.sts):
+            recorder.attach(client)
+        clients.s3.create_bucket(Bucket=BUCKET)
+        clients.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+        yield Env(clients, recorder, Routed(clients.sagemaker))
+
+
+@dataclass
+class Env:
+    clients: object
+    recorder: Recorder
+    routed: Routed
+
+    def package(self, status: str = "Approved", baselines: dict | None = None, version: str = "v1") -> str:
+        """A model package as the build pipeline registers it (drift-check baselines in S3)."""
+        drift = baselines if baselines is not None else drift_check_baselines(version)
+        return self.clients.sagemaker.create_model_package(
+            ModelPackageGroupName=GROUP,
+            ModelApprovalStatus=status,
+            InferenceSpecification={
+                "Containers": [
+                    {
+                        "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5",
+                        "ModelDataUrl": f"s3://{BUCKET}/models/{version}/model.tar.gz",
+                    }
+                ],
+                "SupportedContentTypes": ["text/csv", "application/json"],
+                "SupportedResponseMIMETypes": ["text/csv", "application/json"],
+            },
+            **({"DriftCheckBaselines": drift} if drift else {}),
+        )["ModelPackageArn"]
+
+
+def drift_check_baselines(version: str = "v1") -> dict:
+    def source(path: str) -> dict:
+        return {"ContentType": "application/json", "S3Uri": f"s3://{BUCKET}/baselines/{version}/{path}"}
+
+    return {
+        "ModelDataQuality": {
+            "Statistics": source("data-quality/statistics.json"),
+            "Constraints": source("data-quality/constraints.json"),
+        },
+        "ModelQuality": {
+            "Statistics": source("model-quality/statistics.json"),
+            "Constraints": source("model-quality/constraints.json"),
+        },
+    }
+
+
+def settings(**overrides):
+    from pipelines.deploy.aws import DeploySettings
+
+    values = {
+        "role_arn": ROLE,
+        "region": REGION,
+        "scheduler_role_arn": SCHEDULER_ROLE,
+        "waiter_config": {"Delay": 0, "MaxAttempts": 3},
+    }
+    values.update(overrides)
+    return DeploySettings(**values)
+
+
+def validate_request(service: str, operation: str, params: dict) -> None:
+    """Raise ParamValidationError unless params fit botocore's input shape of the operation."""
+    import botocore.session
+    from botocore.validate import validate_parameters
+
+    model = botocore.session.get_session().get_service_model(service)
+    validate_parameters(params, model.operation_model(operation).input_shape)
