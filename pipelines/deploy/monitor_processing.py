@@ -90,6 +90,8 @@ def processing_job_template(spec: MonitorSpec, kind: str, code: CodeLocation, im
             probability_attribute=PROBABILITY_ATTRIBUTE,
             probability_threshold_attribute=str(float(spec.probability_threshold)),
             ground_truth_source=spec.ground_truth,
+            # labels come from the ground-truth records' groundTruthData, merged by event id
+            ground_truth_attribute="groundTruthData",
         )
     return {
         "ProcessingJobName": f"{job_name_prefix(spec, kind)}-{EXECUTION_ID}",
