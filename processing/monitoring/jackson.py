@@ -50,7 +50,7 @@ def _write_array(items: Sequence, level: int, out: list[str]) -> None:
         out.append("[ ]")
         return
     if all(type(item) is float for item in items):  # sketch levels: thousands of doubles
-        out.append("[ " + ", ".join(map(_number, items)) + " ]")
+        out.append("[ " + ", ".join(_numbers(items)) + " ]")
         return
     out.append("[ ")
     for i, item in enumerate(items):
@@ -77,6 +77,13 @@ def _scalar(value: object) -> str:
     if hasattr(value, "item"):
         return _scalar(value.item())
     raise TypeError(f"cannot serialise {type(value).__name__} as JSON")
+
+
+def _numbers(values: Sequence[float]) -> list[str]:
+    """Many doubles at once: where all lie in [1e-3, 1e7) Java and Python print them alike."""
+    if all(1e-3 <= abs(v) < 1e7 for v in values):  # False for NaN, as it must be
+        return [repr(v) for v in values]
+    return [_number(v) for v in values]
 
 
 def _number(value: float) -> str:

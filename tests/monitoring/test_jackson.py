@@ -30,3 +30,9 @@ def test_reproduces_aws_files(aai540, sdk_pair):
     for path in (aai540 / "statistics.json", aai540 / "constraints.json", sdk_pair["statistics"]):
         raw = path.read_text(encoding="utf-8")
         assert jackson.dumps(json.loads(raw)) == raw
+
+
+def test_arrays_of_doubles_in_and_out_of_the_plain_range():
+    assert jackson.dumps([0.5, 2048.0]) == "[ 0.5, 2048.0 ]"
+    assert jackson.dumps([0.5, 1e7, -0.0]) == "[ 0.5, 1.0E7, -0.0 ]"
+    assert jackson.dumps([1.5, float("nan")]) == '[ 1.5, "NaN" ]'
