@@ -71,11 +71,8 @@ def deployer_policy(inputs: PolicyInputs) -> dict:
         ),
         _statement("Model", ["sagemaker:CreateModel", "sagemaker:DescribeModel"], [model]),
         _statement("EndpointConfig", ["sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig"], [config]),
-        _statement(
-            "Endpoint",
-            ["sagemaker:CreateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint"],
-            [endpoint_arn, config],
-        ),
+        _statement("Endpoint", ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"], [endpoint_arn, config]),
+        _statement("ReadEndpoint", ["sagemaker:DescribeEndpoint"], [endpoint_arn]),
         _pass_role("PassModelRole", [inputs.model_role_arn], "sagemaker.amazonaws.com"),
     ]
     tagged = [model, config, endpoint_arn]

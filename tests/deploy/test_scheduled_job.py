@@ -63,12 +63,11 @@ def rows(rng: random.Random, n: int, shift: float = 0.0) -> list[tuple[list[floa
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A local home with baselines, capture in three hours, ground truth, and the code bundle."""
+    from pipelines.local.aws import local_session
+    from pipelines.local.store import ObjectStore
     from processing.monitoring.api import suggest_baseline
     from processing.monitoring.model_quality import ModelQualityAttributes, suggest_model_quality_baseline
     from processing.monitoring.readers import DatasetFormat
-
-    from pipelines.local.aws import local_session
-    from pipelines.local.store import ObjectStore
 
     home = tmp_path_factory.mktemp("home")
     store = ObjectStore.for_home(home)
@@ -95,7 +94,10 @@ def world(tmp_path_factory):
     hours = {"02": rows(rng, 60), "04": rows(rng, 80, shift=6.0), "05": rows(rng, 30)}
     truth = []
     for hour, data in hours.items():
-        lines = [capture_record(f"{hour}-{i}", f"2026-03-01T{hour}:{10 + i % 40:02d}:00Z", f, p) for i, (f, p) in enumerate(data)]
+        lines = [
+            capture_record(f"{hour}-{i}", f"2026-03-01T{hour}:{10 + i % 40:02d}:00Z", f, p)
+            for i, (f, p) in enumerate(data)
+        ]
         store.put_bytes(f"{capture}/{hour}/10-00-000-{hour}.jsonl", ("\n".join(lines) + "\n").encode())
         if hour == "02":
             truth = [(f"{hour}-{i}", int(rng.random() < p)) for i, (_, p) in enumerate(data)]
