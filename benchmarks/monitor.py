@@ -14,7 +14,8 @@ and which columns were flagged.
 Peers, each in its own venv created here on first use (.venv-bench-whylogs, .venv-bench-evidently;
 Evidently needs pandas < 3): whylogs profiling of base.csv and its KS drift of cur.csv against
 base.csv; Evidently's DataSummaryPreset on base.csv and DataDriftPreset of cur.csv against base.csv.
-Each reads the CSV itself (pandas), as a user would. Results are printed and saved as JSON.
+Each reads the CSV itself (pandas), as a user would. Results are printed and saved as JSON. CPU
+seconds (user + system) are printed beside wall seconds: on a shared machine they vary far less.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ import json, resource, subprocess, sys, time
 start = time.perf_counter()
 done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 seconds = time.perf_counter() - start
-peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"rc": done.returncode, "seconds": seconds, "peak_mb": peak_kb / 1024,
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": done.returncode, "seconds": seconds, "peak_mb": usage.ru_maxrss / 1024,
+                  "cpu_seconds": usage.ru_utime + usage.ru_stime,
                   "stdout": done.stdout[-20000:], "stderr": done.stderr[-4000:]}))
 """
 
@@ -266,8 +268,8 @@ def _version(python: Path, package: str) -> str:
 def report(results: dict) -> None:
     o = results["ours"]
     print(f"\n{results['rows']:,} rows x 30 numeric columns, {results['cpus']} CPUs\n")
-    print(f"{'engine / step':<44}{'wall s':>9}{'peak MB':>10}  notes")
-    line = "{:<44}{:>9}{:>10}  {}"
+    print(f"{'engine / step':<44}{'wall s':>9}{'CPU s':>8}{'peak MB':>10}  notes")
+    line = "{:<44}{:>9}{:>8}{:>10}  {}"
     for key, label in (
         ("baseline_cold", "ours: suggest-baseline, first run (cold)"),
         ("baseline_warm", "ours: suggest-baseline, warm (median)"),
@@ -277,16 +279,16 @@ def report(results: dict) -> None:
         r = o[key]
         runs = ", ".join(_fmt(s) for s in r.get("all_seconds", []))
         note = r.get("error", "") or (f"runs: {runs} s" if runs else "")
-        print(line.format(label, _fmt(r.get("seconds")), _fmt(r.get("peak_mb"), 0), note))
+        print(line.format(label, _fmt(r.get("seconds")), _fmt(r.get("cpu_seconds")), _fmt(r.get("peak_mb"), 0), note))
     a = o["accuracy"]
     verdict = "exactly the 10 shifted columns" if o["drifted"] == SHIFTED else f"{o['drifted']}"
     print(
-        f"{'':<63}  drift on {verdict}; |distance - exact KS| <= "
+        f"{'':<71}  drift on {verdict}; |distance - exact KS| <= "
         f"{a['max_abs_error_simple']:.4f} (Simple), {a['max_abs_error_robust']:.4f} (Robust, as reported)"
     )
     for name, steps in results.get("peers", {}).items():
         if "error" in steps:
-            print(line.format(name, "-", "-", steps["error"]))
+            print(line.format(name, "-", "-", "-", steps["error"]))
             continue
         for step, r in steps.items():
             if step == "version":
@@ -299,7 +301,9 @@ def report(results: dict) -> None:
                 if result.get("method"):
                     note += f" ({result['method']})"
             label = f"{name} {steps['version']}: {step}"
-            print(line.format(label, _fmt(r.get("seconds")), _fmt(r.get("peak_mb"), 0), note))
+            print(
+                line.format(label, _fmt(r.get("seconds")), _fmt(r.get("cpu_seconds")), _fmt(r.get("peak_mb"), 0), note)
+            )
 
 
 def _fmt(value, digits: int = 2) -> str:
