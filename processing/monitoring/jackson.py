@@ -80,10 +80,8 @@ def _scalar(value: object) -> str:
 
 
 def _numbers(values: Sequence[float]) -> list[str]:
-    """Many doubles at once: where all lie in [1e-3, 1e7) Java and Python print them alike."""
-    if all(1e-3 <= abs(v) < 1e7 for v in values):  # False for NaN, as it must be
-        return [repr(v) for v in values]
-    return [_number(v) for v in values]
+    """Many doubles at once: in [1e-3, 1e7) Java and Python print them alike (NaN fails the test)."""
+    return [repr(v) if 1e-3 <= abs(v) < 1e7 else _number(v) for v in values]
 
 
 def _number(value: float) -> str:

@@ -85,27 +85,36 @@ def _single_chunk(column):
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-def _line_blocks(path: Path, skip_header: bool, block_size: int) -> Iterator[tuple[int, bytes]]:
-    """(byte offset, bytes) of the file after the header, in blocks that end at a line end."""
+def _line_blocks(path: Path, skip_header: bool, block_size: int) -> Iterator[tuple[int, memoryview]]:
+    """(byte offset, bytes) of the file after the header, in blocks that end at a line end.
+
+    One buffer is reused: each block is a view into it, valid until the next block is asked for
+    (the caller parses it before that), so the file's bytes are copied once, by the read itself.
+    """
     with open(path, "rb") as f:
         if skip_header:
             while not f.readline().strip():
                 pass
-        start, rest = f.tell(), b""
+        start, kept = f.tell(), 0
+        buffer = bytearray(block_size)
         while True:
-            chunk = f.read(block_size)
-            if not chunk:
-                if rest.strip():
-                    yield start, rest
+            if kept == len(buffer):  # one line longer than a block: a bigger buffer (the old may be in use)
+                buffer = buffer + bytearray(len(buffer))
+            with memoryview(buffer) as view:
+                read = f.readinto(view[kept:])
+            end = kept + read
+            if read == 0:
+                if bytes(buffer[:kept]).strip():
+                    yield start, memoryview(bytes(buffer[:kept]))
                 return
-            data = rest + chunk
-            cut = data.rfind(b"\n") + 1
+            cut = buffer.rfind(b"\n", 0, end) + 1
             if cut == 0:
-                rest = data
+                kept = end
                 continue
-            rest = data[cut:]
-            yield start, data[:cut]
-            start += cut
+            with memoryview(buffer) as view:
+                yield start, view[:cut]
+            buffer[: end - cut] = buffer[cut:end]
+            kept, start = end - cut, start + cut
 
 
 def _lines_before(path: Path, offset: int) -> int:

@@ -34,6 +34,13 @@ def test_spark_safe_header_names():
     assert spark_safe_names(["a", "", "A", "b"]) == ["a0", "_c1", "A2", "b"]
 
 
+def test_lines_longer_than_a_block(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n1,2\n" + "a" * 500 + ",3\n4,5\n")
+    _, rows = _rows(path, block_size=16)
+    assert rows == [["1", "2"], ["a" * 500, "3"], ["4", "5"]]
+
+
 def test_small_blocks_split_at_line_ends(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("x,y\n" + "".join(f"{i},{i * 2}\n" for i in range(1000)))
