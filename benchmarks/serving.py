@@ -1,6 +1,6 @@
 """Serving benchmark: the local endpoint host against a bare floor and MLServer, in one run.
 
-    .venv/bin/python benchmarks/serving.py [--duration 15] [--rounds 3] [--skip-mlserver]
+    .venv/bin/python benchmarks/serving.py [--duration 5] [--rounds 12] [--skip-mlserver] [--json out.json]
 
 Load: wrk (Debian's `wrk`; `apt-get install -y wrk`), 1 thread, 16 keep-alive connections, one single-row
 CSV request at a time per connection, in a process of its own. Servers, all with 2 worker processes and
@@ -14,7 +14,10 @@ XGBoost nthread=1 on the same model (the seed's hyperparameters, 100 rounds, bre
 - MLServer 1.7.1 with mlserver-xgboost in its own venv (.venv-bench-mlserver, created on first use),
   V2 inference protocol JSON with one row (MLServer takes no CSV), parallel workers off (they crash
   with the current uvloop), as measured for the issue.
-Rounds interleave the servers so a noisy neighbour hits all of them alike; medians are reported.
+This machine's two vCPUs are shared: the same CPU-bound loop takes 55 or 105 ms depending on the minute.
+So the servers run in short slices (5 s) over many rounds (12), order rotating, and the ratios are taken
+within each round, where all servers saw nearly the same machine; medians are reported, and the server
+processes' CPU time per request, the steadiest figure.
 Last, a SIGTERM during load: every 200 answer wrk counted must have its capture record.
 Figures are printed, not asserted (tests check correctness, not timings).
 """
@@ -416,9 +419,42 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+FLOOR, ON, OFF, PEER = "floor (Starlette)", "host, capture on", "host, capture off", "MLServer 1.7.1"
+QUIET = 0.85  # a round is "quiet" when the floor reached at least this share of its best round
+
+
 def report(results: dict[str, list[dict]], sigterm: dict | None) -> dict:
+    """Medians over all rounds, and over the quiet rounds, when the machine gave its two cores in full."""
+    rounds = range(len(next(iter(results.values()))))
+    quiet = list(rounds)
+    if FLOOR in results:
+        best = max(r["rps"] for r in results[FLOOR])
+        quiet = [i for i in rounds if results[FLOOR][i]["rps"] >= QUIET * best]
+    outcome = {"sigterm": sigterm, "quiet_rounds": [i + 1 for i in quiet]}
+    for label, chosen in (("all rounds", list(rounds)), ("quiet rounds", quiet)):
+        rows = _table(results, chosen)
+        goals = _goals(results, rows, chosen, sigterm)
+        print(f"\n{label} ({', '.join(str(i + 1) for i in chosen)}):")
+        print(
+            f"{'server':22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU us/req':>10}  req/s per round"
+        )
+        for name, row in rows.items():
+            print(
+                f"{name:22} {row['rps']:8.0f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['errors']:7d} "
+                f"{row['cpu_us_per_request']:10.0f}  {row['rounds_rps']}"
+            )
+        for name, value in goals.items():
+            print(f"  {name:48} {value:.3f}" if isinstance(value, float) else f"  {name:48} {value}")
+        outcome[label.replace(" ", "_")] = {"servers": rows, "goals": goals}
+    if sigterm:
+        print(f"\nSIGTERM check: {json.dumps(sigterm)}")
+    return outcome
+
+
+def _table(results: dict[str, list[dict]], chosen: list[int]) -> dict:
     rows = {}
     for name, runs in results.items():
+        runs = [runs[i] for i in chosen]
         rows[name] = {
             "rps": statistics.median(r["rps"] for r in runs),
             "p50_ms": statistics.median(r["p50_ms"] for r in runs),
@@ -427,44 +463,35 @@ def report(results: dict[str, list[dict]], sigterm: dict | None) -> dict:
             "cpu_us_per_request": statistics.median(r["cpu_us_per_request"] for r in runs),
             "rounds_rps": [round(r["rps"]) for r in runs],
         }
-    print()
-    print(f"{'server':22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU us/req':>10}  req/s per round")
-    for name, row in rows.items():
-        print(
-            f"{name:22} {row['rps']:8.0f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['errors']:7d} "
-            f"{row['cpu_us_per_request']:10.0f}  {row['rounds_rps']}"
-        )
-    on, off = rows.get("host, capture on"), rows.get("host, capture off")
-    floor, peer = rows.get("floor (Starlette)"), rows.get("MLServer 1.7.1")
-    goals = {}
+    return rows
 
+
+def _goals(results: dict[str, list[dict]], rows: dict, chosen: list[int], sigterm: dict | None) -> dict:
     def ratio(a: str, b: str) -> float:
         """Median over rounds of a/b within each round: both saw the same machine, give or take seconds."""
-        return statistics.median(x["rps"] / y["rps"] for x, y in zip(results[a], results[b], strict=True))
+        return statistics.median(results[a][i]["rps"] / results[b][i]["rps"] for i in chosen)
 
-    if on and floor:
-        goals["capture on / floor (goal >= 0.80)"] = ratio("host, capture on", "floor (Starlette)")
-    if on and peer:
-        goals["capture on / MLServer (goal >= 4)"] = ratio("host, capture on", "MLServer 1.7.1")
-    if on:
-        goals["capture on p99 ms (goal <= 10)"] = on["p99_ms"]
-    if on and off:
-        goals["capture cost (goal <= 0.10)"] = 1 - ratio("host, capture on", "host, capture off")
-        goals["capture cost in server CPU per request"] = on["cpu_us_per_request"] / off["cpu_us_per_request"] - 1
+    goals = {}
+    if ON in rows and FLOOR in rows:
+        goals["capture on / floor (goal >= 0.80)"] = ratio(ON, FLOOR)
+    if ON in rows and PEER in rows:
+        goals["capture on / MLServer (goal >= 4)"] = ratio(ON, PEER)
+    if ON in rows:
+        goals["capture on p99 ms (goal <= 10)"] = rows[ON]["p99_ms"]
+    if ON in rows and OFF in rows:
+        goals["capture cost (goal <= 0.10)"] = 1 - ratio(ON, OFF)
+        goals["capture cost in server CPU per request"] = (
+            rows[ON]["cpu_us_per_request"] / rows[OFF]["cpu_us_per_request"] - 1
+        )
     if sigterm:
         goals["records lost at SIGTERM under load (goal 0)"] = sigterm["lost"]
-    print()
-    for label, value in goals.items():
-        print(f"{label:48} {value:.3f}" if isinstance(value, float) else f"{label:48} {value}")
-    if sigterm:
-        print(f"SIGTERM check: {json.dumps(sigterm)}")
-    return {"servers": rows, "goals": goals, "sigterm": sigterm}
+    return goals
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=15, help="seconds of load per server and round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=5, help="seconds of load per server and round")
+    parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--skip-mlserver", action="store_true")
     parser.add_argument("--only", help="comma-separated servers to run: host-off,host-on,floor,mlserver")
@@ -498,7 +525,7 @@ def main() -> None:
 
 def measure(servers: list[Server], work: Path, args) -> dict[str, list[dict]]:
     """All servers up at once (idle ones cost nothing); each round loads each in turn, order rotating."""
-    results: dict[str, list[dict]] = {server.name: [] for server in servers}
+    results: dict[str, list[dict]] = {server.name: [] for server in servers}  # one entry per round
     started = []
     try:
         for server in servers:

@@ -66,18 +66,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _serve(endpoint: Endpoint, sock: socket.socket, on_ready) -> None:
-    """Serve until SIGTERM or SIGINT; a second signal stops waiting for requests in progress."""
+    """Serve until SIGTERM or SIGINT; a second SIGINT stops waiting for requests in progress."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     server = HttpServer(endpoint)
 
-    def on_signal() -> None:
-        if stop.is_set():
+    def on_signal(sig: int) -> None:
+        if stop.is_set() and sig == signal.SIGINT:  # Ctrl-C twice; the host's SIGTERM after Ctrl-C is not
             server.hurry = True
         stop.set()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, on_signal)
+        loop.add_signal_handler(sig, on_signal, sig)
     endpoint.start()
     await server.start(sock)
     on_ready()
