@@ -139,3 +139,11 @@ def test_a_crashed_worker_is_replaced(model_tar, tmp_path, rows):
         else:
             pytest.fail("no worker answered after the crash")
     assert endpoint.summary["worker_restarts"] == 1
+
+
+def test_a_port_in_use_fails_before_any_model_loads(model_tar, host, tmp_path):
+    port = int(host.url.rsplit(":", 1)[1])
+    started = time.monotonic()
+    with pytest.raises(HostError, match=f"cannot listen on 127.0.0.1:{port}"):
+        start_endpoint(model_data=model_tar, endpoint_name="second", port=port, workers=1, home=tmp_path)
+    assert time.monotonic() - started < 10
