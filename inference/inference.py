@@ -32,6 +32,7 @@ ANY = "*/*"
 MODEL_FILE = "xgboost-model"
 CONTRACT_FILE = "data_contract.json"
 CONTRACT_ENV = "MLOPS_DATA_CONTRACT"
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class RequestError(BaseInferenceToolkitError):
@@ -190,7 +191,8 @@ def _to_matrix(table: list[list], where: str, number) -> np.ndarray:
             raise RequestError(400, f"row {i} has {len(row)} values but row 1 has {width}")
     if number is _csv_number or all(type(c) in (int, float) for row in table for c in row):
         try:  # the common case, every cell a number: let numpy convert them at once
-            fast = np.asarray(table, dtype=np.float32)
+            with np.errstate(over="ignore"):  # a value beyond float32 becomes inf: refused below, by name
+                fast = np.asarray(table, dtype=np.float32)
             if fast.ndim == 2 and np.isfinite(fast).all():
                 return fast
         except (ValueError, TypeError):
@@ -225,8 +227,11 @@ def _json_number(cell: object, where: str) -> float:
 
 
 def _finite(value: float, shown: object, where: str) -> float:
-    if not math.isfinite(value):
-        raise RequestError(400, f"{where}: {shown!r} is not a finite number")
+    """The model computes in float32: a value outside its range would silently become infinite."""
+    if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
+        text = str(shown)
+        text = text if len(text) <= 40 else text[:37] + "..."  # never echo a huge cell back
+        raise RequestError(400, f"{where}: {text!r} is not a finite number within float32's range")
     return value
 
 
