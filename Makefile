@@ -45,8 +45,13 @@ image-test: image-venv
 
 test: lint unit image-test
 
+# Speed and memory against the peers each milestone names; serving needs Debian's wrk
+# (apt-get install -y wrk). Figures are printed, and recorded in docs/.
 bench: venv
+	$(VENV)/bin/python benchmarks/pipeline.py
 	$(VENV)/bin/python benchmarks/monitor.py
+	$(VENV)/bin/python benchmarks/serving.py
+	$(VENV)/bin/python benchmarks/local_aws.py
 
 clean:
 	rm -rf $(VENV) $(IMAGE_VENV) .mlops .build
