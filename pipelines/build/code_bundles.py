@@ -39,11 +39,17 @@ def inference_archive() -> bytes:
     handler = Path(inference.__file__).resolve().parent
     files = {rel: src for rel, src in _source_files(handler).items() if rel != "__init__.py"}
     files[CONTRACT_FILE] = Path(processing.__file__).resolve().parent / CONTRACT_FILE
+    return deterministic_tar(files)
+
+
+def deterministic_tar(files: dict[str, Path]) -> bytes:
+    """A gzipped tar of {archive name: source file} with sorted entries, zero times and owners:
+    the same files give the same bytes, so a hash of the bytes can name the upload."""
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
-        for rel, src in sorted(files.items()):
+        for name, src in sorted(files.items()):
             data = src.read_bytes()
-            info = tarfile.TarInfo(rel)
+            info = tarfile.TarInfo(name)
             info.size, info.mode, info.mtime = len(data), 0o644, 0
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()

@@ -9,12 +9,8 @@ changed and a schedule's job always runs the code the deploy shipped.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
-import tarfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from pipelines.deploy.changes import UNCHANGED, UPLOADED, Change
 from pipelines.deploy.errors import DeployFailed, client_error_text, error_code
@@ -73,12 +69,12 @@ class CodeLocation:
 
 def analyzer_bundle() -> CodeBundle:
     """The bundle of processing/analyze.py and the processing package, from this checkout's sources."""
-    from pipelines.build.code_bundles import processing_bundle
+    from pipelines.build.code_bundles import deterministic_tar, processing_bundle
 
     package = processing_bundle() / "processing"
     files = {ENTRY_POINT: package / ENTRY_POINT}
     files.update({f"processing/{p.relative_to(package).as_posix()}": p for p in package.rglob("*") if p.is_file()})
-    return CodeBundle(sourcedir=_tar(files), runproc=RUNPROC.format(entry_point=ENTRY_POINT).encode())
+    return CodeBundle(sourcedir=deterministic_tar(files), runproc=RUNPROC.format(entry_point=ENTRY_POINT).encode())
 
 
 def upload_bundle(s3, bundle: CodeBundle, prefix: str) -> tuple[CodeLocation, list[Change]]:
@@ -111,14 +107,3 @@ def _exists(s3, bucket: str, key: str) -> bool:
             raise DeployFailed(f"cannot check s3://{bucket}/{key}: {client_error_text(e)}") from None
         raise
 
-
-def _tar(files: dict[str, Path]) -> bytes:
-    """A gzipped tar with sorted entries, zero times and owners: same files, same bytes."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
-        for name, path in sorted(files.items()):
-            data = path.read_bytes()
-            info = tarfile.TarInfo(name)
-            info.size, info.mode, info.mtime = len(data), 0o644, 0
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
