@@ -144,7 +144,7 @@ def _labels(batch: Batch, name: str, positive_label: str | None) -> np.ndarray:
         raise MonitorInputError(f"label column {name!r} has missing values")
     if positive_label is not None:
         texts = column.strings().to_pylist()
-        return np.array([_same_label(t, positive_label) for t in texts], dtype=np.int64)
+        return np.array([same_label(t, positive_label) for t in texts], dtype=np.int64)
     values = _numbers(batch, name)
     if not np.isin(values, (0.0, 1.0)).all():
         bad = values[~np.isin(values, (0.0, 1.0))][0]
@@ -152,7 +152,8 @@ def _labels(batch: Batch, name: str, positive_label: str | None) -> np.ndarray:
     return values.astype(np.int64)
 
 
-def _same_label(text: str, positive: str) -> int:
+def same_label(text: str, positive: str) -> int:
+    """1 when a label cell names the positive class (as text, or as the same number), else 0."""
     if text == positive:
         return 1
     try:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MonitorInputError
-from ..model_quality import ModelQualityAttributes
+from ..model_quality import ModelQualityAttributes, same_label
 from ..readers.capture import CapturedRecord, CaptureStats, read_records, resolve_uri
 from ..readers.jsonl import parse_line
 from . import violations as v
@@ -175,12 +175,7 @@ def _label_values(raw: object, encoding: str) -> list[str]:
 
 def _label(text: str, positive: str | None) -> int:
     if positive is not None:
-        if text == positive:
-            return 1
-        try:
-            return int(float(text) == float(positive))
-        except ValueError:
-            return 0
+        return same_label(text, positive)
     value = float(text)
     if value not in (0.0, 1.0):
         raise ValueError(text)
