@@ -39,7 +39,7 @@ class ReportData:
     probabilities: list[float] = field(default_factory=list)
     review_lower: float = 0.1
     review_upper: float = 0.9
-    notes: list[str] = field(default_factory=list)
+    drift_method: str = "Robust"  # the baseline's comparison_method
 
 
 def collect(endpoint: str, schedules: ScheduleStore, store: ObjectStore, generated_at: str) -> ReportData:
@@ -63,6 +63,8 @@ def collect(endpoint: str, schedules: ScheduleStore, store: ObjectStore, generat
         if kind == DATA_QUALITY:
             data.data_quality = latest
             data.features = _features(schedule, latest, schedules, store, contract.features)
+            config = _json(store, schedule.baseline_constraints).get("monitoring_config", {})
+            data.drift_method = config.get("distribution_constraints", {}).get("comparison_method", "Robust")
         else:
             data.model_quality = latest
             data.model_metrics, data.model_thresholds = _model_quality(schedule, latest, store)

@@ -103,7 +103,14 @@ def _drift_section(data: ReportData) -> str:
         "<h2>Drift (baseline_drift_check)</h2>"
         f"<p>Distance between the baseline's and the window's distribution per feature (L∞ of the CDFs, "
         f"Model Monitor's rule) against the threshold; window {escape(data.data_quality.window_start)}. "
-        f'<b class="{"bad" if drifted else "ok"}">{drifted} of {len(rows)} features drifted.</b></p>' + "".join(svg)
+        + (
+            "With the Robust method the distance is corrected for the samples' sizes (Deequ's rule), so a small "
+            "window reads 0 unless its shift is large. "
+            if data.drift_method == "Robust"
+            else ""
+        )
+        + f'<b class="{"bad" if drifted else "ok"}">{drifted} of {len(rows)} features drifted.</b></p>'
+        + "".join(svg)
     )
 
 
@@ -173,10 +180,11 @@ def _model_section(data: ReportData) -> str:
             continue
         threshold, operator = data.model_thresholds.get(name, (None, None))
         failing = any(v.get("metric_name") == name for v in data.model_quality.violations)
+        verdict = "violation" if failing else ("ok" if threshold is not None else "—")
         rows.append(
             f"<tr><td>{escape(name)}</td><td class='num'>{_number(value['value'])}</td>"
             f"<td class='num'>{_number(threshold)}</td><td>{escape(operator or '—')}</td>"
-            f"<td class='{'bad' if failing else 'ok'}'>{'violation' if failing else 'ok'}</td></tr>"
+            f"<td class='{'bad' if failing else 'ok'}'>{verdict}</td></tr>"
         )
     matrix = data.model_metrics.get("confusion_matrix", {})
     cell = lambda a, p: escape(str(matrix.get(a, {}).get(p, 0)))  # noqa: E731
