@@ -167,7 +167,7 @@ def _dry_run(ctx: click.Context, options: dict) -> None:
     import boto3
 
     from pipelines.deploy.aws import deploy
-    from pipelines.deploy.dry_run import DryRun
+    from pipelines.deploy.dry_run import DryRun, engine_switch_plan
     from pipelines.deploy.errors import DeployInputError
 
     region = options["region"] or boto3.Session().region_name
@@ -184,6 +184,7 @@ def _dry_run(ctx: click.Context, options: dict) -> None:
         "requests": run.requests,
         "assumptions": run.assumptions,
         "result": report.as_dict(),
+        "engine_switch": engine_switch_plan(region, settings, report.policy_inputs.spec),
         "iam_policies": report.iam_policies(),
     }
     click.echo(json.dumps(plan, indent=2))

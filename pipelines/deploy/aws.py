@@ -7,8 +7,9 @@
 Steps: resolve the package (given, or the group's latest approved) and its drift-check baselines →
 CreateModel → CreateEndpointConfig (DataCaptureConfig) → CreateEndpoint / UpdateEndpoint → wait for
 InService → monitoring by the chosen engine (`managed`: Model Monitor schedules; `processing`:
-EventBridge Scheduler schedules that start this project's analyzer as Processing jobs). Every step
-is idempotent: a re-run with the same inputs reports each resource `unchanged`.
+EventBridge Scheduler schedules that start this project's analyzer as Processing jobs) → removal of
+the other engine's schedules of this endpoint, if any. Every step is idempotent: a re-run with the
+same inputs reports each resource `unchanged`.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ class DeploySettings:
     probability_threshold: float | None = None  # default: the data contract's decision threshold
     wait: bool = True
     waiter_config: dict = field(default_factory=lambda: {"Delay": 30, "MaxAttempts": 120})
+    # engine switch: how long a deleted Model Monitor schedule is awaited before its job definition is deleted
+    deletion_wait: dict = field(default_factory=lambda: {"Delay": 5, "MaxAttempts": 36})
 
     def __post_init__(self) -> None:
         import re
@@ -228,13 +231,28 @@ def deploy_endpoint(
 
 
 def deploy_monitoring(clients: AwsClients, settings: DeploySettings, spec: MonitorSpec, account: str) -> list[Change]:
+    """The chosen engine's schedules first, then the other engine's removed: the endpoint is never left
+    unmonitored (a refused create keeps the old engine running), and never monitored twice after a deploy."""
     if settings.monitor_engine == "managed":
         from pipelines.deploy.monitor_managed import ensure_managed_monitoring
 
-        return ensure_managed_monitoring(clients.sagemaker, spec)
-    from pipelines.deploy.code_bundle import analyzer_bundle, upload_bundle
-    from pipelines.deploy.monitor_processing import ensure_processing_monitoring
+        changes = ensure_managed_monitoring(clients.sagemaker, spec)
+    else:
+        from pipelines.deploy.code_bundle import analyzer_bundle, upload_bundle
+        from pipelines.deploy.monitor_processing import ensure_processing_monitoring
 
-    code, changes = upload_bundle(clients.s3, analyzer_bundle(), code_prefix(settings, account))
-    scheduler_role = settings.scheduler_role_arn or settings.role_arn
-    return changes + ensure_processing_monitoring(clients.scheduler, spec, code, scheduler_role)
+        code, changes = upload_bundle(clients.s3, analyzer_bundle(), code_prefix(settings, account))
+        scheduler_role = settings.scheduler_role_arn or settings.role_arn
+        changes += ensure_processing_monitoring(clients.scheduler, spec, code, scheduler_role)
+    return changes + remove_other_engine(clients, settings, spec)
+
+
+def remove_other_engine(clients: AwsClients, settings: DeploySettings, spec: MonitorSpec) -> list[Change]:
+    """Delete this endpoint's schedules of the engine not chosen (absent ones: nothing sent, `unchanged`)."""
+    if settings.monitor_engine == "managed":
+        from pipelines.deploy.monitor_processing import remove_processing_monitoring
+
+        return remove_processing_monitoring(clients.scheduler, spec)
+    from pipelines.deploy.monitor_managed import remove_managed_monitoring
+
+    return remove_managed_monitoring(clients.sagemaker, spec, settings.deletion_wait)

@@ -4,15 +4,20 @@ Each request goes through botocore's own parameter validation against the servic
 that raises ParamValidationError), is recorded, and is answered here instead of by AWS: reads get
 placeholder answers (no approved package lookups, no existing resources), writes an empty success.
 What the answers assume is listed, so the printed plan says what would differ in a real account.
+
+`engine_switch_plan` adds what a deploy sends besides when the endpoint is monitored by the other
+engine today: the same removal code runs against answers in which that engine's schedules exist.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from datetime import datetime, timezone
 
-from pipelines.deploy.aws import AwsClients
+from pipelines.deploy.aws import ENGINES, AwsClients, DeploySettings, remove_other_engine
+from pipelines.deploy.monitor_spec import DATA_QUALITY, MODEL_QUALITY, MonitorSpec
 
 DRY_RUN_ACCOUNT = "000000000000"
 _NOT_FOUND = {
@@ -25,6 +30,23 @@ _NOT_FOUND = {
     ("scheduler", "GetSchedule"): "ResourceNotFoundException",
     ("s3", "HeadObject"): "404",
 }
+# (delete, the read it makes answer "not found") and the parameter naming the resource
+_DELETES = {"DeleteMonitoringSchedule": "DescribeMonitoringSchedule", "DeleteSchedule": "GetSchedule"}
+_NAME_PARAMS = ("MonitoringScheduleName", "Name")
+
+
+def engine_switch_plan(region: str, settings: DeploySettings, spec: MonitorSpec) -> dict:
+    """What the deploy also sends when the endpoint is monitored by the other engine today (validated, none sent)."""
+    other = next(engine for engine in ENGINES if engine != settings.monitor_engine)
+    run = DryRun(region)
+    run.monitored_by(other, spec)
+    changes = remove_other_engine(run.clients(), settings, spec)
+    return {
+        "from_engine": other,
+        "requests": run.requests,
+        "assumptions": run.assumptions,
+        "changes": [c.as_dict() for c in changes],
+    }
 
 
 class DryRun:
@@ -33,6 +55,8 @@ class DryRun:
         self.requests: list[dict] = []
         self.assumptions: list[str] = []
         self._pending: dict[int, dict] = {}
+        self._existing: dict[tuple[str, str], dict] = {}  # (read operation, name) -> its answer
+        self._deleted: set[tuple[str, str]] = set()
 
     def clients(self) -> AwsClients:
         """Clients for sagemaker, s3, scheduler and sts that never open a connection."""
@@ -59,12 +83,58 @@ class DryRun:
         entry = self._pending.pop(id(context), {"service": model.service_model.service_name, "operation": model.name})
         service = model.service_model.service_name
         self.requests.append(entry)
+        params = entry.get("params", {})
+        key = (model.name, next((params[p] for p in _NAME_PARAMS if p in params), ""))
+        if key in self._existing:
+            return AWSResponse(None, 200, {}, None), self._existing[key]
+        if model.name in _DELETES:
+            read = (_DELETES[model.name], key[1])
+            self._deleted.add(read)
+            self._existing.pop(read, None)
         code = _NOT_FOUND.get((service, model.name))
         if code:
-            self._assume("nothing of this deploy exists yet: Describe*, GetSchedule and HeadObject answer 'not found'")
+            if key not in self._deleted:
+                self._assume(
+                    "nothing of this deploy exists yet: Describe*, GetSchedule and HeadObject answer 'not found'"
+                )
             status = 404 if service in ("s3", "scheduler") else 400
             return AWSResponse(None, status, {}, None), {"Error": {"Code": code, "Message": "dry run"}}
         return AWSResponse(None, 200, {}, None), self._read_answer(service, model.name, entry.get("params", {}))
+
+    def monitored_by(self, engine: str, spec: MonitorSpec) -> None:
+        """Answer the reads as if `engine`'s two schedules of this endpoint existed, as it creates them."""
+        from pipelines.deploy.images import analyzer_image
+        from pipelines.deploy.monitor_managed import (
+            MONITORING_TYPES,
+            data_quality_job_definition,
+            model_quality_job_definition,
+        )
+        from pipelines.deploy.monitor_processing import SCHEDULE_GROUP, TARGET_ARN
+
+        builds = {DATA_QUALITY: data_quality_job_definition, MODEL_QUALITY: model_quality_job_definition}
+        for kind, build in builds.items():
+            name = spec.schedule(kind)
+            if engine == "managed":
+                job = build(spec, analyzer_image(self.region))["JobDefinitionName"]
+                self._existing[("DescribeMonitoringSchedule", name)] = {
+                    "MonitoringScheduleArn": f"arn:aws:sagemaker:{self.region}:{spec.account}:monitoring-schedule/{name}",
+                    "MonitoringScheduleName": name,
+                    "MonitoringScheduleStatus": "Scheduled",
+                    "EndpointName": spec.endpoint,
+                    "MonitoringScheduleConfig": {
+                        "MonitoringJobDefinitionName": job,
+                        "MonitoringType": MONITORING_TYPES[kind],
+                    },
+                }
+                self._assume(f"{name} is a Model Monitor schedule running {job} (this package's job definition)")
+            else:
+                template = {"Environment": {"sagemaker_endpoint_name": spec.endpoint}}
+                self._existing[("GetSchedule", name)] = {
+                    "Name": name,
+                    "GroupName": SCHEDULE_GROUP,
+                    "Target": {"Arn": TARGET_ARN, "RoleArn": spec.role_arn, "Input": json.dumps(template)},
+                }
+                self._assume(f"{name} is a Scheduler schedule starting this endpoint's {kind} Processing jobs")
 
     def _read_answer(self, service: str, operation: str, params: dict) -> dict:
         if operation == "GetCallerIdentity":

@@ -3,7 +3,8 @@
 Four principals, each with only what it needs (docs/aws-deploy.md explains every statement):
 - `deployer`: whoever runs `mlops deploy --aws` (or the deploy workflow): the registry reads,
   CreateModel / CreateEndpointConfig / CreateEndpoint / UpdateEndpoint, and the chosen engine's
-  monitoring resources; iam:PassRole only for the roles it hands on, only to the service using them.
+  monitoring resources, and the removal of the other engine's schedules of this endpoint (an engine
+  switch); iam:PassRole only for the roles it hands on, only to the service using them.
 - `model`: the endpoint's execution role: read the model artifact, pull the image, write captured data.
 - `monitoring`: the monitoring jobs' role: read captured data, ground truth, baselines and code;
   write reports; publish metrics only into Model Monitor's two endpoint namespaces.
@@ -86,9 +87,7 @@ def deployer_policy(inputs: PolicyInputs) -> dict:
 
 def _managed_deployer(inputs: PolicyInputs, tagged: list[str]) -> list[dict]:
     spec = inputs.spec
-    data = [inputs.arn("sagemaker", f"data-quality-job-definition/{spec.schedule(DATA_QUALITY).lower()}-*")]
-    quality = [inputs.arn("sagemaker", f"model-quality-job-definition/{spec.schedule(MODEL_QUALITY).lower()}-*")]
-    schedules = [inputs.arn("sagemaker", f"monitoring-schedule/{spec.schedule(k).lower()}") for k in _KINDS]
+    data, quality, schedules = _managed_resources(inputs)
     tagged += data + quality + schedules
     verbs = ("Create", "Describe", "Delete")
     return [
@@ -100,21 +99,50 @@ def _managed_deployer(inputs: PolicyInputs, tagged: list[str]) -> list[dict]:
             schedules,
         ),
         _pass_role("PassMonitoringRole", [spec.role_arn], "sagemaker.amazonaws.com"),
+        # engine switch: the processing engine's schedules of this endpoint are removed
+        _statement(
+            "RemoveProcessingSchedules", ["scheduler:GetSchedule", "scheduler:DeleteSchedule"], _schedules(inputs)
+        ),
     ]
 
 
 def _processing_deployer(inputs: PolicyInputs) -> list[dict]:
     spec = inputs.spec
     bucket, prefix = parse_s3_uri(inputs.code_prefix or "", "code destination")
-    schedules = [f"arn:aws:scheduler:{spec.region}:{spec.account}:schedule/default/{spec.schedule(k)}" for k in _KINDS]
+    data, quality, monitoring_schedules = _managed_resources(inputs)
     return [
         _statement("AnalyzerCode", ["s3:GetObject", "s3:PutObject"], [_objects(bucket, prefix)]),
         _list_bucket("AnalyzerCodeListing", bucket, [prefix]),
         _statement(
-            "Schedules", ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule"], schedules
+            "Schedules",
+            ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule"],
+            _schedules(inputs),
         ),
         _pass_role("PassSchedulerRole", [inputs.scheduler_role_arn or spec.role_arn], "scheduler.amazonaws.com"),
+        # engine switch: the managed engine's schedules of this endpoint and the job definitions they ran are removed
+        _statement(
+            "RemoveManagedSchedules",
+            ["sagemaker:DescribeMonitoringSchedule", "sagemaker:DeleteMonitoringSchedule"],
+            monitoring_schedules,
+        ),
+        _statement("RemoveDataQualityJobDefinitions", ["sagemaker:DeleteDataQualityJobDefinition"], data),
+        _statement("RemoveModelQualityJobDefinitions", ["sagemaker:DeleteModelQualityJobDefinition"], quality),
     ]
+
+
+def _managed_resources(inputs: PolicyInputs) -> tuple[list[str], list[str], list[str]]:
+    """ARNs of the managed engine's data/model-quality job definitions and monitoring schedules."""
+    spec = inputs.spec
+    data = [inputs.arn("sagemaker", f"data-quality-job-definition/{spec.schedule(DATA_QUALITY).lower()}-*")]
+    quality = [inputs.arn("sagemaker", f"model-quality-job-definition/{spec.schedule(MODEL_QUALITY).lower()}-*")]
+    schedules = [inputs.arn("sagemaker", f"monitoring-schedule/{spec.schedule(k).lower()}") for k in _KINDS]
+    return data, quality, schedules
+
+
+def _schedules(inputs: PolicyInputs) -> list[str]:
+    """ARNs of the processing engine's Scheduler schedules (group `default`; names keep their case)."""
+    spec = inputs.spec
+    return [f"arn:aws:scheduler:{spec.region}:{spec.account}:schedule/default/{spec.schedule(k)}" for k in _KINDS]
 
 
 def model_policy(inputs: PolicyInputs) -> dict:

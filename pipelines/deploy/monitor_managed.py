@@ -5,9 +5,14 @@ and two hourly MonitoringSchedules with CloudWatch metrics enabled (`publish_clo
 what the SDK's `enable_cloudwatch_metrics=True` sets). Job definitions cannot be changed on AWS:
 each is named by a hash of its content, a changed one is created beside the old, the schedule is
 pointed at it (UpdateMonitoringSchedule) and the old one deleted.
+
+When the endpoint switches to the `processing` engine, `remove_managed_monitoring` deletes its two
+schedules and the job definitions they ran (docs/aws-deploy.md, "Switching engines").
 """
 
 from __future__ import annotations
+
+import time
 
 from pipelines.deploy.changes import CREATED, DELETED, UNCHANGED, UPDATED, Change
 from pipelines.deploy.endpoint import _call, _exists
@@ -28,6 +33,9 @@ ENDPOINT_INPUT_PATH = "/opt/ml/processing/input/endpoint"  # the SDK's _CONTAINE
 OUTPUT_PATH = "/opt/ml/processing/output"
 MONITORING_TYPES = {DATA_QUALITY: "DataQuality", MODEL_QUALITY: "ModelQuality"}
 NOT_FOUND = ("ResourceNotFound", "ResourceNotFoundException", "ValidationException")
+# A deleted schedule locks its job definition until it is gone (the SDK waits the same: 36 x 5 s).
+DELETION_WAIT = {"Delay": 5, "MaxAttempts": 36}
+RUNNING = ("Pending", "InProgress", "Stopping")  # MonitoringExecutionStatus of an execution not yet ended
 
 
 def data_quality_job_definition(spec: MonitorSpec, image_uri: str) -> dict:
@@ -89,6 +97,62 @@ def ensure_managed_monitoring(sagemaker, spec: MonitorSpec, image_uri: str | Non
     return changes
 
 
+def remove_managed_monitoring(sagemaker, spec: MonitorSpec, wait: dict | None = None) -> list[Change]:
+    """The endpoint now runs the `processing` engine: delete its Model Monitor schedules and the job
+    definitions they ran, so no check runs (and publishes its metrics) twice. Nothing there: nothing sent."""
+    changes = []
+    for kind in (DATA_QUALITY, MODEL_QUALITY):
+        changes += _remove_schedule(sagemaker, spec, kind, wait or DELETION_WAIT)
+    return changes
+
+
+def _remove_schedule(sagemaker, spec: MonitorSpec, kind: str, wait: dict) -> list[Change]:
+    name = spec.schedule(kind)
+    current = _describe_schedule(sagemaker, name)
+    if current is None:
+        return [Change("MonitoringSchedule", name, UNCHANGED, "absent: no managed schedule to remove")]
+    endpoint = current.get("EndpointName")
+    if endpoint and endpoint != spec.endpoint:
+        return [Change("MonitoringSchedule", name, UNCHANGED, f"kept: it monitors endpoint {endpoint}")]
+    try:
+        sagemaker.delete_monitoring_schedule(MonitoringScheduleName=name)  # also stops it (API reference)
+    except Exception as e:
+        if error_code(e) == "ResourceNotFound":  # its only documented error; any other code is a refusal
+            return [Change("MonitoringSchedule", name, UNCHANGED, "absent: no managed schedule to remove")]
+        if not error_code(e):
+            raise
+        raise DeployFailed(_refusal(name, current, e)) from None
+    changes = [Change("MonitoringSchedule", name, DELETED, "the processing engine runs this check now")]
+    config = current.get("MonitoringScheduleConfig", {})
+    definition = config.get("MonitoringJobDefinitionName")
+    if definition and definition.startswith(f"{name}-") and config.get("MonitoringType") == MONITORING_TYPES[kind]:
+        _wait_until_gone(sagemaker, name, wait)
+        changes.append(_delete_job_definition(sagemaker, kind, definition, "its schedule was removed"))
+    return changes
+
+
+def _wait_until_gone(sagemaker, name: str, wait: dict) -> None:
+    """Poll until the schedule is gone, at most wait's attempts; then the definition's delete is tried
+    anyway (refused while still locked: kept and reported), so a slow deletion never hangs the deploy."""
+    for attempt in range(wait["MaxAttempts"]):
+        if attempt:
+            time.sleep(wait["Delay"])
+        if _describe_schedule(sagemaker, name) is None:
+            return
+
+
+def _refusal(name: str, current: dict, error: Exception) -> str:
+    last = current.get("LastMonitoringExecutionSummary") or {}
+    status, when = last.get("MonitoringExecutionStatus"), last.get("ScheduledTime")
+    when = when.isoformat() if hasattr(when, "isoformat") else when
+    running = f"; its execution scheduled for {when} is {status}: wait for it to end" if status in RUNNING else ""
+    return (
+        f"cannot remove the managed engine's schedule {name}: DeleteMonitoringSchedule refused "
+        f"({client_error_text(error)}){running}. Until it is removed both engines run this check; "
+        "re-run the deploy (it resumes) or delete the schedule yourself"
+    )
+
+
 def _ensure_job_definition(sagemaker, kind: str, request: dict) -> Change:
     prefix = MONITORING_TYPES[kind]
     name = request["JobDefinitionName"]
@@ -117,8 +181,8 @@ def _ensure_schedule(sagemaker, spec: MonitorSpec, kind: str, job_definition: st
     return changes
 
 
-def _delete_job_definition(sagemaker, kind: str, name: str) -> Change:
-    """Remove the job definition the schedule used before; one still in use is left, and said so."""
+def _delete_job_definition(sagemaker, kind: str, name: str, reason: str = "replaced") -> Change:
+    """Remove the job definition a schedule used before; one still in use is left, and said so."""
     prefix = MONITORING_TYPES[kind]
     try:
         getattr(sagemaker, f"delete_{kind.replace('-', '_')}_job_definition")(JobDefinitionName=name)
@@ -126,7 +190,7 @@ def _delete_job_definition(sagemaker, kind: str, name: str) -> Change:
         if not error_code(e):
             raise
         return Change(f"{prefix}JobDefinition", name, UNCHANGED, f"previous definition kept: {client_error_text(e)}")
-    return Change(f"{prefix}JobDefinition", name, DELETED, "replaced")
+    return Change(f"{prefix}JobDefinition", name, DELETED, reason)
 
 
 def _describe_schedule(sagemaker, name: str) -> dict | None:

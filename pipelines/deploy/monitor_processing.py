@@ -11,13 +11,16 @@ hour's folder so the output upload lands in Model Monitor's layout, and publishe
 
 The schedule fires at minute 15 of each hour (`SCHEDULE_MINUTE`): data capture reaches S3 within a
 few minutes of the hour's end, and Model Monitor itself runs "on the hour plus 0-20 min".
+
+When the endpoint switches to the `managed` engine, `remove_processing_monitoring` deletes its two
+schedules (only schedules that start this analyzer for this endpoint).
 """
 
 from __future__ import annotations
 
 import json
 
-from pipelines.deploy.changes import CREATED, UNCHANGED, UPDATED, Change
+from pipelines.deploy.changes import CREATED, DELETED, UNCHANGED, UPDATED, Change
 from pipelines.deploy.code_bundle import CODE_DIR, CONTAINER_ENTRYPOINT, ENTRYPOINT_DIR, CodeLocation
 from pipelines.deploy.errors import DeployFailed, DeployInputError, client_error_text, error_code
 from pipelines.deploy.images import xgboost_image
@@ -154,6 +157,46 @@ def ensure_processing_monitoring(
         template = processing_job_template(spec, kind, code, image_uri)
         changes.append(_ensure_schedule(scheduler, schedule_request(spec, kind, template, scheduler_role_arn)))
     return changes
+
+
+def remove_processing_monitoring(scheduler, spec: MonitorSpec) -> list[Change]:
+    """The endpoint now runs the `managed` engine: delete its Scheduler schedules, so no check runs (and
+    publishes its metrics) twice. Nothing there: nothing sent."""
+    return [_remove_schedule(scheduler, spec, kind) for kind in (DATA_QUALITY, MODEL_QUALITY)]
+
+
+def _remove_schedule(scheduler, spec: MonitorSpec, kind: str) -> Change:
+    name = spec.schedule(kind)
+    current = _get_schedule(scheduler, name, SCHEDULE_GROUP)
+    if current is None:
+        return Change("Schedule", name, UNCHANGED, "absent: no processing schedule to remove")
+    endpoint = _monitored_endpoint(current)
+    if endpoint != spec.endpoint:
+        owner = f"it monitors endpoint {endpoint}" if endpoint else "it does not start this project's analyzer"
+        return Change("Schedule", name, UNCHANGED, f"kept: {owner}")
+    try:
+        scheduler.delete_schedule(Name=name, GroupName=SCHEDULE_GROUP)
+    except Exception as e:
+        if error_code(e) == "ResourceNotFoundException":
+            return Change("Schedule", name, UNCHANGED, "absent: no processing schedule to remove")
+        if not error_code(e):
+            raise
+        raise DeployFailed(
+            f"cannot remove the processing engine's schedule {name}: DeleteSchedule refused ({client_error_text(e)}). "
+            "Until it is removed both engines run this check; re-run the deploy (it resumes) or delete it yourself"
+        ) from None
+    return Change("Schedule", name, DELETED, "the managed engine runs this check now")
+
+
+def _monitored_endpoint(schedule: dict) -> str | None:
+    """The endpoint whose check the schedule starts, read from its CreateProcessingJob template."""
+    target = schedule.get("Target") or {}
+    if target.get("Arn") != TARGET_ARN:
+        return None
+    try:
+        return json.loads(target.get("Input") or "{}")["Environment"]["sagemaker_endpoint_name"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return None
 
 
 def _ensure_schedule(scheduler, request: dict) -> Change:

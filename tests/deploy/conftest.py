@@ -1,9 +1,12 @@
 """moto for the AWS APIs it implements, botocore's Stubber for the few it lacks (monitoring schedules,
-UpdateEndpoint), routed per operation on the same client; every request is recorded for the IAM tests."""
+UpdateEndpoint), routed per operation on the same client; every request is recorded for the IAM tests.
+Like moto's empty account, the account has no monitoring schedule: a DescribeMonitoringSchedule no
+test queued an answer for is answered ResourceNotFound (every processing-engine deploy asks)."""
 
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
@@ -18,8 +21,10 @@ MISSING_IN_MOTO = (
     "DescribeMonitoringSchedule",
     "CreateMonitoringSchedule",
     "UpdateMonitoringSchedule",
+    "DeleteMonitoringSchedule",
     "UpdateEndpoint",
 )
+ABSENT_UNLESS_QUEUED = ("DescribeMonitoringSchedule",)
 
 
 @dataclass
@@ -55,6 +60,7 @@ class Routed:
         self.twin = boto3.client("sagemaker", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
         self.stubber = Stubber(self.twin)
         self.stubber.activate()
+        self.queued: Counter = Counter()
         pending: dict[int, dict] = {}
 
         def capture(params, context, **_):
@@ -65,6 +71,9 @@ class Routed:
             from botocore.exceptions import ClientError
 
             params = pending.pop(id(context))
+            if model.name in ABSENT_UNLESS_QUEUED and not self.queued[model.name]:
+                return AWSResponse(None, 400, {}, None), {"Error": {"Code": "ResourceNotFound", "Message": "absent"}}
+            self.queued[model.name] -= 1
             method = getattr(self.twin, _snake(model.name))
             try:
                 return AWSResponse(None, 200, {}, None), method(**params)
@@ -76,10 +85,15 @@ class Routed:
             client.meta.events.register(f"before-call.sagemaker.{name}", answer)
 
     def respond(self, operation: str, response: dict, expected: dict | None = None) -> None:
+        self.queued[operation] += 1
         self.stubber.add_response(_snake(operation), response, expected)
 
     def not_found(self, operation: str, expected: dict | None = None) -> None:
-        self.stubber.add_client_error(_snake(operation), "ResourceNotFound", "not found", 400, expected_params=expected)
+        self.refuse(operation, "ResourceNotFound", "not found", expected)
+
+    def refuse(self, operation: str, code: str, message: str, expected: dict | None = None) -> None:
+        self.queued[operation] += 1
+        self.stubber.add_client_error(_snake(operation), code, message, 400, expected_params=expected)
 
     def done(self) -> None:
         self.stubber.assert_no_pending_responses()
@@ -165,6 +179,7 @@ def settings(**overrides):
         "region": REGION,
         "scheduler_role_arn": SCHEDULER_ROLE,
         "waiter_config": {"Delay": 0, "MaxAttempts": 3},
+        "deletion_wait": {"Delay": 0, "MaxAttempts": 3},
     }
     values.update(overrides)
     return DeploySettings(**values)

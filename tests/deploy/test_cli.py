@@ -34,13 +34,42 @@ def test_dry_run_prints_every_request_validated_and_sends_none(engine, monkeypat
         if request["operation"] == "PutObject":
             params = {**params, "Body": b""}
         validate_request(request["service"], request["operation"], params)
+    switch = plan["engine_switch"]
+    assert switch["from_engine"] == ("processing" if engine == "managed" else "managed")
+    removals = {"managed": ["DeleteSchedule"] * 2,
+                "processing": ["DeleteMonitoringSchedule", "DeleteDataQualityJobDefinition",
+                               "DeleteMonitoringSchedule", "DeleteModelQualityJobDefinition"]}[engine]  # fmt: skip
+    assert [r["operation"] for r in switch["requests"] if r["operation"].startswith("Delete")] == removals
+    assert {c["action"] for c in switch["changes"]} == {"deleted"} and switch["assumptions"]
+    endpoint = plan["result"]["endpoint_name"]
+    for request in switch["requests"]:
+        assert next(iter(request["params"].values())).startswith(endpoint)
+        validate_request(request["service"], request["operation"], request["params"])
+    assert not [r for r in plan["requests"] if r["operation"].startswith("Delete")]  # nothing to remove in the plan
     config = next(r for r in plan["requests"] if r["operation"] == "CreateEndpointConfig")["params"]
     assert config["DataCaptureConfig"]["CaptureContentTypeHeader"]["CsvContentTypes"] == ["text/csv"]
     assert plan["assumptions"] and set(plan["iam_policies"]) >= {"deployer", "model", "monitoring"}
 
 
-def test_deploys_against_moto_and_reports_each_resource(aws):
+def route_cli_clients(monkeypatch) -> list:
+    """The CLI makes its own clients: route the SageMaker calls moto lacks to a Stubber, as for the fixture's."""
+    from pipelines.deploy.aws import AwsClients
+    from tests.deploy.conftest import Routed
+
+    made, original = [], AwsClients.from_session.__func__
+
+    def from_session(cls, session):
+        clients = original(cls, session)
+        made.append(Routed(clients.sagemaker))
+        return clients
+
+    monkeypatch.setattr(AwsClients, "from_session", classmethod(from_session))
+    return made
+
+
+def test_deploys_against_moto_and_reports_each_resource(aws, monkeypatch):
     aws.package()
+    route_cli_clients(monkeypatch)
     result = invoke("--aws", "--region", "us-east-1", "--role-arn", ROLE, "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)

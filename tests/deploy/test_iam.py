@@ -48,9 +48,9 @@ def s3_arn(uri: str) -> str:
 FIXTURE_CALLS = {("s3", "CreateBucket"), ("sagemaker", "CreateModelPackageGroup"), ("sagemaker", "CreateModelPackage")}
 
 
-def deploy_needs(recorder) -> list[Need]:
-    """Needs of the requests the deploy sent (not the fixture's own set-up requests)."""
-    return [n for call in recorder.calls if call[:2] not in FIXTURE_CALLS for n in needs_of(*call)]
+def deploy_needs(recorder, start: int = 0) -> list[Need]:
+    """Needs of the requests the deploy sent from call `start` on (not the fixture's own set-up requests)."""
+    return [n for call in recorder.calls[start:] if call[:2] not in FIXTURE_CALLS for n in needs_of(*call)]
 
 
 def needs_of(service: str, operation: str, params: dict) -> list[Need]:
@@ -132,16 +132,36 @@ def check(policy: dict, needs: list[Need]) -> None:
 
 
 def deploy_twice(aws, engine: str):
-    """A first deploy, then one of a newer package: creates, updates and deletes are all exercised."""
+    """The endpoint monitored by the other engine; a first deploy with `engine` (creates, and removes the
+    other engine's schedules), then one of a newer package: creates, updates and deletes are all exercised.
+    Returns both reports and the index of the first request of the first deploy with `engine`."""
     from tests.deploy.test_monitor_managed import existing
 
     aws.package(version="v1")
     s = settings(monitor_engine=engine, project_name="bc", project_id="p-1")
+    other = settings(monitor_engine="processing" if engine == "managed" else "managed", project_name="bc")
+    if engine == "processing":
+        for _ in range(2):
+            aws.routed.respond("CreateMonitoringSchedule", {"MonitoringScheduleArn": "arn:aws:sagemaker:x"})
+    before = monitored_by(aws, other)
+    start = len(aws.recorder.calls)
     if engine == "managed":
         for _ in range(2):
             aws.routed.not_found("DescribeMonitoringSchedule")
             aws.routed.respond("CreateMonitoringSchedule", {"MonitoringScheduleArn": "arn:aws:sagemaker:x"})
+    else:
+        spec, changes = before
+        jobs = [c.name for c in changes if c.kind.endswith("JobDefinition")]
+        for kind, job in zip(("data-quality", "model-quality"), jobs, strict=True):
+            aws.routed.respond("DescribeMonitoringSchedule", existing(spec, kind, job))
+            aws.routed.respond("DeleteMonitoringSchedule", {})
+            aws.routed.not_found("DescribeMonitoringSchedule")
     first = deploy(aws.clients, s)
+    assert [c.kind for c in first.changes if c.action == "deleted"] == (
+        ["Schedule"] * 2
+        if engine == "managed"
+        else ["MonitoringSchedule", "DataQualityJobDefinition", "MonitoringSchedule", "ModelQualityJobDefinition"]
+    )
     aws.package(version="v2")
     aws.routed.respond("UpdateEndpoint", {"EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/x"})
     if engine == "managed":
@@ -152,14 +172,25 @@ def deploy_twice(aws, engine: str):
             aws.routed.respond("UpdateMonitoringSchedule", {"MonitoringScheduleArn": "arn:aws:sagemaker:x"})
     second = deploy(aws.clients, s)
     aws.routed.done()
-    return first, second
+    return first, second, start
+
+
+def monitored_by(aws, other):
+    """Only the monitoring of `other`'s engine for the endpoint (its spec and changes); no endpoint yet."""
+    from pipelines.deploy.aws import deploy_monitoring, monitor_spec, resolve_package
+    from pipelines.deploy.names import default_endpoint_name
+
+    package = resolve_package(aws.clients.sagemaker, other)
+    endpoint = default_endpoint_name(other.project_name, package.group, other.stage)
+    spec = monitor_spec(other, package, ACCOUNT, endpoint, [])
+    return spec, deploy_monitoring(aws.clients, other, spec, ACCOUNT)
 
 
 @pytest.mark.parametrize("engine", ["managed", "processing"])
 def test_the_deployer_policy_is_exactly_what_the_deploy_sends(aws, engine):
-    first, second = deploy_twice(aws, engine)
+    first, second, start = deploy_twice(aws, engine)
     assert {"created", "updated"} <= {c.action for c in second.changes}
-    needs = deploy_needs(aws.recorder)
+    needs = deploy_needs(aws.recorder, start)
     check(second.iam_policies()["deployer"]["policy"], needs)
 
 
@@ -250,12 +281,13 @@ def test_parliament_finds_nothing_and_would_find_a_mismatch(aws):
 
 
 def test_a_policy_missing_a_grant_fails_the_check(aws):
-    _, report = deploy_twice(aws, "processing")
+    _, report, start = deploy_twice(aws, "processing")
     policy = report.iam_policies()["deployer"]["policy"]
-    needs = deploy_needs(aws.recorder)
-    trimmed = {**policy, "Statement": [s for s in policy["Statement"] if s["Sid"] != "PassModelRole"]}
-    with pytest.raises(AssertionError, match="not allowed"):
-        check(trimmed, needs)
+    needs = deploy_needs(aws.recorder, start)
+    for sid in ("PassModelRole", "RemoveManagedSchedules", "RemoveDataQualityJobDefinitions"):
+        trimmed = {**policy, "Statement": [s for s in policy["Statement"] if s["Sid"] != sid]}
+        with pytest.raises(AssertionError, match="not allowed"):
+            check(trimmed, needs)
     widened = {**policy, "Statement": [*policy["Statement"], {"Sid": "Extra", "Effect": "Allow",
                "Action": ["sagemaker:DeleteEndpoint"], "Resource": ["*"]}]}  # fmt: skip
     with pytest.raises(AssertionError, match="granted but never needed: Extra"):
