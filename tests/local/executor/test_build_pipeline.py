@@ -53,16 +53,11 @@ def succeeded(home, definition_via_moto):
 
 def test_the_fetched_definition_runs_every_step(succeeded):
     assert succeeded["PipelineExecutionStatus"] == "Succeeded"
-    assert [s["StepName"] for s in succeeded["Steps"] if s["StepStatus"] == "Succeeded"] == [
-        "PreprocessData",
-        "TrainModel",
-        "EvaluateModel",
-        "DataQualityBaseline",
-        "ModelQualityBaseline",
-        "CheckAucEvaluation",
-        "RegisterModel-RepackModel-0",
-        "RegisterModel-RegisterModel",
-    ]
+    succeeded_steps = [s["StepName"] for s in succeeded["Steps"] if s["StepStatus"] == "Succeeded"]
+    # The two baselines run in parallel, so their relative order varies; every other step is ordered.
+    assert succeeded_steps[:3] == ["PreprocessData", "TrainModel", "EvaluateModel"]
+    assert set(succeeded_steps[3:5]) == {"DataQualityBaseline", "ModelQualityBaseline"}
+    assert succeeded_steps[5:] == ["CheckAucEvaluation", "RegisterModel-RepackModel-0", "RegisterModel-RegisterModel"]
 
 
 def test_the_registered_package_holds_a_loadable_model_and_the_handler(home, succeeded):
