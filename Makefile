@@ -33,6 +33,7 @@ demo: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/vermin --no-tips --violations --target=3.10- processing inference
 
 unit: venv

@@ -106,4 +106,3 @@ def _exists(s3, bucket: str, key: str) -> bool:
         if error_code(e):
             raise DeployFailed(f"cannot check s3://{bucket}/{key}: {client_error_text(e)}") from None
         raise
-
