@@ -59,7 +59,9 @@ setup(
     long_description=long_description,
     long_description_content_type="text/markdown",
     license=about["__license__"],
-    packages=find_packages(include=["pipelines", "pipelines.*", "processing", "processing.*", "inference"]),
+    packages=find_packages(
+        include=["pipelines", "pipelines.*", "offline", "offline.*", "processing", "processing.*", "inference"]
+    ),
     package_data={"processing": ["data_contract.json"]},
     include_package_data=True,
     python_requires=">=3.10",

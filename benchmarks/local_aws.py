@@ -16,8 +16,8 @@ from pathlib import Path
 
 import boto3
 
-from pipelines.local.aws import local_session
-from pipelines.local.aws.server import LocalAWSServer
+from offline.aws import local_session
+from offline.aws.server import LocalAWSServer
 
 PACKAGE = {
     "InferenceSpecification": {

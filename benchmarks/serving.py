@@ -101,7 +101,7 @@ class Host(Server):
         self.endpoint = None
 
     def start(self) -> None:
-        from pipelines.local.endpoint import start_endpoint
+        from offline.endpoint import start_endpoint
 
         self.endpoint = start_endpoint(
             model_data=self.archive,
@@ -326,7 +326,7 @@ def parse_wrk(output: str) -> dict:
 
 def sigterm_under_load(archive: Path, row: str, home: Path, work: Path) -> dict:
     """Stop a capturing host in the middle of a 16-connection load; count answers and records."""
-    from pipelines.local.endpoint import count_records, start_endpoint
+    from offline.endpoint import count_records, start_endpoint
 
     server = Host(archive, row, home, capture=True)
     server.endpoint = start_endpoint(model_data=archive, endpoint_name="bench-sigterm", home=home, workers=2)

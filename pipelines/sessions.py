@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from pipelines.local.defaults import LOCAL_BUCKET, LOCAL_REGION
+from offline.defaults import LOCAL_BUCKET, LOCAL_REGION
 
 _QUIET_LOGGERS = (
     "sagemaker.config",
@@ -28,7 +28,7 @@ def pipeline_session(target: str, region: str | None = None, default_bucket: str
     from sagemaker.workflow.pipeline_context import PipelineSession
 
     if target == "local":
-        from pipelines.local.aws import local_session
+        from offline.aws import local_session
 
         _disable_telemetry()
         boto_session = local_session(region=region or LOCAL_REGION)

@@ -15,6 +15,7 @@ import hashlib
 from sagemaker.workflow.pipeline import Pipeline
 from sagemaker.workflow.pipeline_definition_config import PipelineDefinitionConfig
 
+from offline.defaults import LOCAL_ROLE_ARN
 from pipelines.build.baseline_steps import baseline_steps
 from pipelines.build.evaluate_step import evaluate_step
 from pipelines.build.parameters import build_parameters
@@ -22,7 +23,6 @@ from pipelines.build.preprocess_step import preprocess_step
 from pipelines.build.register_steps import gate_step
 from pipelines.build.settings import PipelineSettings, parse_settings
 from pipelines.build.train_step import train_step
-from pipelines.local.defaults import LOCAL_ROLE_ARN
 from processing.contract import load_contract
 
 HUMAN_LABELS_README = (

@@ -13,7 +13,7 @@ from pipelines.cli import exit_codes
 @click.option("--fresh", is_flag=True, help="Start from an empty MLOPS_HOME (clears earlier local state).")
 def command(fresh: bool) -> None:
     """The whole loop offline: build, approve, serve, monitor, report; writes $MLOPS_HOME/demo-summary.json."""
-    from pipelines.demo import SUMMARY_FILE, DemoError, prepare_home, run_demo
+    from offline.demo import SUMMARY_FILE, DemoError, prepare_home, run_demo
 
     try:
         home = prepare_home(fresh)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from offline.endpoint.settings import CAPTURE_MODES, DEFAULT_CAPTURE_DESTINATION
 from pipelines.cli import exit_codes
-from pipelines.local.endpoint.settings import CAPTURE_MODES, DEFAULT_CAPTURE_DESTINATION
 
 
 def serve_options(command):
@@ -51,10 +51,10 @@ def serve_options(command):
 
 def run_serve(**options) -> None:
     """Resolve the model, build the settings and serve in the foreground; errors exit non-zero."""
-    from pipelines.local.endpoint.artifact import ArtifactError
-    from pipelines.local.endpoint.host import HostError
-    from pipelines.local.endpoint.launch import resolve_model, serve
-    from pipelines.local.endpoint.settings import CaptureSettings, SettingsError, validate_name
+    from offline.endpoint.artifact import ArtifactError
+    from offline.endpoint.host import HostError
+    from offline.endpoint.launch import resolve_model, serve
+    from offline.endpoint.settings import CaptureSettings, SettingsError, validate_name
 
     try:
         if options["endpoint_name"]:

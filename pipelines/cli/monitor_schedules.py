@@ -36,10 +36,10 @@ def schedule(
     endpoint, model_package, kinds, capture_uri, ground_truth, output_uri, include_current_hour, as_json
 ) -> None:
     """Run every hour that has captured data and no result yet (catch-up; running again does nothing new)."""
-    from pipelines.local.monitoring import setup
-    from pipelines.local.monitoring.catchup import run_due
-    from pipelines.local.monitoring.schedules import ScheduleStore
-    from pipelines.local.state import StateDB
+    from offline.monitoring import setup
+    from offline.monitoring.catchup import run_due
+    from offline.monitoring.schedules import ScheduleStore
+    from offline.state import StateDB
 
     if model_package:
         kinds = kinds or (("data-quality", "model-quality") if ground_truth else ("data-quality",))
@@ -82,7 +82,7 @@ def schedule(
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Default: $MLOPS_HOME/report.html")
 def report(endpoint, output) -> None:
     """Write the monitoring report: a self-contained HTML page (drift, predictions, model quality)."""
-    from pipelines.local.monitoring.report import write_report
+    from offline.monitoring.report import write_report
 
     try:
         path = write_report(endpoint, output)

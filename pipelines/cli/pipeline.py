@@ -33,9 +33,9 @@ def run(local, params, definition, module_name, kwargs_text, name, as_json) -> N
     if not local:
         raise click.UsageError("only --local runs here; run-pipeline creates and runs the pipeline on AWS")
     overrides = _parse_params(params)
-    from pipelines.local.executor.definition import DefinitionError, load_definition
-    from pipelines.local.executor.engine import PipelineExecution
-    from pipelines.local.executor.progress import LiveProgress
+    from offline.executor.definition import DefinitionError, load_definition
+    from offline.executor.engine import PipelineExecution
+    from offline.executor.progress import LiveProgress
 
     try:
         if definition is not None:
@@ -95,8 +95,8 @@ def describe(execution, as_json) -> None:
 
 
 def _build(module_name: str, kwargs_text: str | None):
+    from offline.executor.definition import load_definition
     from pipelines._utils import CliError, get_pipeline_driver, parse_struct
-    from pipelines.local.executor.definition import load_definition
 
     try:
         kwargs = {"target": "local", **parse_struct(kwargs_text, "--kwargs", dict)}
@@ -119,8 +119,8 @@ def _parse_params(params: tuple[str, ...]) -> dict[str, str]:
 
 
 def _store():
-    from pipelines.local.executor.executions import ExecutionStore
-    from pipelines.local.state import StateDB
+    from offline.executor.executions import ExecutionStore
+    from offline.state import StateDB
 
     return ExecutionStore(StateDB.for_home())
 

@@ -93,7 +93,7 @@ def _set_status(package: str, status: str, description: str | None) -> None:
 
 
 def _client():
-    from pipelines.local.aws import local_session
+    from offline.aws import local_session
 
     return local_session().client("sagemaker")
 

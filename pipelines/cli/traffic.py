@@ -49,7 +49,7 @@ def replay_command(
 
     Exits 1 if any request failed, 2 if the data, the drift spec or the endpoint is unusable.
     """
-    from pipelines.local.traffic import TrafficError, replay
+    from offline.traffic import TrafficError, replay
 
     try:
         summary = replay(

@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from offline.aws import local_session
 from pipelines.cli import main
-from pipelines.local.aws import local_session
 
 GROUP = "BreastCancerModels"
 

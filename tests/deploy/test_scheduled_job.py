@@ -63,8 +63,8 @@ def rows(rng: random.Random, n: int, shift: float = 0.0) -> list[tuple[list[floa
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A local home with baselines, capture in three hours, ground truth, and the code bundle."""
-    from pipelines.local.aws import local_session
-    from pipelines.local.store import ObjectStore
+    from offline.aws import local_session
+    from offline.store import ObjectStore
     from processing.monitoring.api import suggest_baseline
     from processing.monitoring.model_quality import ModelQualityAttributes, suggest_model_quality_baseline
     from processing.monitoring.readers import DatasetFormat
@@ -139,11 +139,11 @@ def cloudwatch():
 
 def run_scheduled_job(world, cloudwatch, kind: str) -> dict:
     """Fill the schedule's template as Scheduler would and run it with the local processing runner."""
-    from pipelines.local.aws.server import LocalAWSServer
-    from pipelines.local.executor.context import ExecutionContext
-    from pipelines.local.executor.definition import Step
-    from pipelines.local.executor.engine import _job_environment
-    from pipelines.local.executor.steps.processing import run_processing
+    from offline.aws.server import LocalAWSServer
+    from offline.executor.context import ExecutionContext
+    from offline.executor.definition import Step
+    from offline.executor.engine import _job_environment
+    from offline.executor.steps.processing import run_processing
 
     template = processing_job_template(world["spec"], kind, world["code"], IMAGE)
     request = fill_template(json.dumps(template), SCHEDULED, "d32c5kddcf5bb8c3")

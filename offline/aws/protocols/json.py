@@ -1,0 +1,64 @@
+"""The `json` protocol (awsJson1.1: SageMaker): POST /, `X-Amz-Target: <Prefix>.<Operation>`, JSON body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.model import OperationModel, ServiceModel
+
+from offline.aws.errors import SerializationException, ServiceError
+from offline.aws.protocols import Context
+from offline.aws.shapes import from_wire_json, to_wire_json
+from offline.aws.wire import Headers, Request, Response
+
+
+class JsonProtocol:
+    def __init__(self, model: ServiceModel):
+        self.model = model
+        self.target_prefix = model.metadata.get("targetPrefix", "")
+        self.content_type = f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
+
+    def operation(self, request: Request) -> str:
+        target = request.headers.get("x-amz-target", "")
+        prefix, _, name = target.rpartition(".")
+        if request.method != "POST" or prefix != self.target_prefix or not name:
+            raise SerializationException(f"Expected a POST with header X-Amz-Target: {self.target_prefix}.<Operation>")
+        return name
+
+    def parse(self, request: Request, op: OperationModel) -> dict[str, Any]:
+        raw = request.read_body()
+        try:
+            params = json.loads(raw) if raw.strip() else {}
+        except ValueError as e:
+            raise SerializationException(f"Request body is not valid JSON: {e}") from None
+        if not isinstance(params, dict):
+            raise SerializationException("Request body must be a JSON object")
+        return from_wire_json(op.input_shape, params)
+
+    def serialize(self, op: OperationModel, result: dict | None, ctx: Context) -> Response:
+        body = to_wire_json(op.output_shape, result or {}) if op.output_shape else {}
+        return self._response(200, body, ctx)
+
+    def serialize_error(self, error: ServiceError, ctx: Context, request: Request | None = None) -> Response:
+        return json_error_response(error, ctx, self.content_type)
+
+    def _response(self, status: int, body: dict, ctx: Context) -> Response:
+        return _json_response(status, body, ctx, self.content_type)
+
+
+def json_error_response(
+    error: ServiceError, ctx: Context, content_type: str = "application/x-amz-json-1.1"
+) -> Response:
+    """The one wire form of an error for JSON protocols: `__type` and `Message`, plus x-amzn-ErrorType."""
+    response = _json_response(error.status, {"__type": error.code, "Message": error.message}, ctx, content_type)
+    response.headers["x-amzn-ErrorType"] = error.code
+    return response
+
+
+def _json_response(status: int, body: dict, ctx: Context, content_type: str) -> Response:
+    data = json.dumps(body, separators=(",", ":")).encode()
+    headers = Headers(
+        {"Content-Type": content_type, "Content-Length": str(len(data)), "x-amzn-RequestId": ctx.request_id}
+    )
+    return Response(status, headers, data)

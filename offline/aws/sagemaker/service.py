@@ -1,0 +1,97 @@
+"""Local SageMaker over the json protocol: the model registry operations the template uses.
+
+Requests are checked against botocore's model of SageMaker (types, required and unknown members, then
+enums, patterns, lengths and ranges, worded as AWS words them) before the registry sees them; responses
+are serialized from the operation's output shape (epoch-second timestamps, as the json protocol sends).
+"""
+
+from __future__ import annotations
+
+from botocore.model import OperationModel
+
+from offline.aws.constants import LOCAL_ACCOUNT_ID
+from offline.aws.protocols import Context
+from offline.aws.protocols.json import JsonProtocol
+from offline.aws.sagemaker.backend import ModelRegistry
+from offline.aws.sagemaker.errors import ValidationException
+from offline.aws.service import Service, operation
+from offline.aws.shapes import service_model, validation_errors
+from offline.aws.wire import Request
+
+
+class SageMakerService(Service):
+    name = "sagemaker"
+
+    def __init__(self, runtime):
+        model = service_model(self.name)
+        super().__init__(JsonProtocol(model))
+        self.registry = ModelRegistry(runtime.db, LOCAL_ACCOUNT_ID)
+
+    @classmethod
+    def claims(cls, request: Request, signing_service: str | None) -> bool:
+        return request.headers.get("x-amz-target", "").startswith("SageMaker.")
+
+    def validate(self, op: OperationModel, params: dict) -> None:
+        problem = validation_errors(op.input_shape, params)
+        if problem:
+            raise ValidationException(problem)
+
+    # -- model package groups --------------------------------------------------------------------------
+
+    @operation("CreateModelPackageGroup")
+    def create_model_package_group(self, params: dict, ctx: Context) -> dict:
+        return {"ModelPackageGroupArn": self.registry.create_group(ctx.region, params)}
+
+    @operation("DescribeModelPackageGroup")
+    def describe_model_package_group(self, params: dict, ctx: Context) -> dict:
+        return self.registry.describe_group(ctx.region, params["ModelPackageGroupName"])
+
+    @operation("ListModelPackageGroups")
+    def list_model_package_groups(self, params: dict, ctx: Context) -> dict:
+        page = self.registry.list_groups(ctx.region, params)
+        return {"ModelPackageGroupSummaryList": page.items, "NextToken": page.next_token}
+
+    @operation("DeleteModelPackageGroup")
+    def delete_model_package_group(self, params: dict, ctx: Context) -> dict:
+        self.registry.delete_group(ctx.region, params["ModelPackageGroupName"])
+        return {}
+
+    # -- model packages --------------------------------------------------------------------------------
+
+    @operation("CreateModelPackage")
+    def create_model_package(self, params: dict, ctx: Context) -> dict:
+        return {"ModelPackageArn": self.registry.create_package(ctx.region, params)}
+
+    @operation("DescribeModelPackage")
+    def describe_model_package(self, params: dict, ctx: Context) -> dict:
+        return self.registry.describe_package(ctx.region, params["ModelPackageName"])
+
+    @operation("ListModelPackages")
+    def list_model_packages(self, params: dict, ctx: Context) -> dict:
+        page = self.registry.list_packages(ctx.region, params)
+        return {"ModelPackageSummaryList": page.items, "NextToken": page.next_token}
+
+    @operation("UpdateModelPackage")
+    def update_model_package(self, params: dict, ctx: Context) -> dict:
+        return {"ModelPackageArn": self.registry.update_package(ctx.region, params)}
+
+    @operation("DeleteModelPackage")
+    def delete_model_package(self, params: dict, ctx: Context) -> dict:
+        self.registry.delete_package(ctx.region, params["ModelPackageName"])
+        return {}
+
+    # -- tags ------------------------------------------------------------------------------------------
+
+    @operation("AddTags")
+    def add_tags(self, params: dict, ctx: Context) -> dict:
+        return {"Tags": self.registry.add_tags(params["ResourceArn"], params["Tags"])}
+
+    @operation("ListTags")
+    def list_tags(self, params: dict, ctx: Context) -> dict:
+        page = self.registry.list_tags(params["ResourceArn"], params)
+        return {"Tags": page.items, "NextToken": page.next_token}
+
+    @operation("DeleteTags")
+    def delete_tags(self, params: dict, ctx: Context) -> dict:
+        self.registry.delete_tags(params["ResourceArn"], params["TagKeys"])
+        return {}

@@ -1,0 +1,110 @@
+"""What a local endpoint serves and how it captures: plain data, validated once, passed to every worker.
+
+The names follow the SageMaker API they stand for: `CaptureSettings` is an endpoint config's
+DataCaptureConfig (InitialSamplingPercentage, DestinationS3Uri, CaptureOptions, CaptureContentTypeHeader),
+with the SageMaker Python SDK's defaults (text/csv declared as CSV, application/json as JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+
+from offline.defaults import LOCAL_ACCOUNT_ID, LOCAL_BUCKET, LOCAL_REGION
+
+DEFAULT_CAPTURE_DESTINATION = f"s3://{LOCAL_BUCKET}/datacapture"
+DEFAULT_VARIANT = "AllTraffic"  # the SDK's default production variant name
+CAPTURE_MODES = ("input", "output", "both")
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's Body limit and the container's MAX_CONTENT_LENGTH
+# EndpointName / VariantName in botocore's sagemaker-runtime model: ^[a-zA-Z0-9](-*[a-zA-Z0-9])*, at most 63.
+_NAME_RE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+_DESTINATION_RE = re.compile(r"s3://([^/]+)(/.*)?")
+
+
+class SettingsError(ValueError):
+    """A setting that cannot work; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    """Data capture as DataCaptureConfig describes it, plus how often the local writer flushes."""
+
+    enabled: bool = True
+    percentage: float = 100.0
+    destination: str = DEFAULT_CAPTURE_DESTINATION
+    mode: str = "both"
+    csv_content_types: tuple[str, ...] = ("text/csv",)
+    json_content_types: tuple[str, ...] = ("application/json",)
+    flush_interval: float = 1.0  # seconds; a crash loses at most this much
+    # A capture file is closed at this size, at this age (AWS writes about one file a minute) or when the
+    # UTC hour ends. Each flush republishes the open file whole, so the size bounds the rewriting: under
+    # heavy load files close about every second instead of writing each byte many times.
+    max_file_bytes: int = 1024 * 1024
+    max_file_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.percentage <= 100:
+            raise SettingsError(f"capture percentage must be between 0 and 100, got {self.percentage}")
+        if self.mode not in CAPTURE_MODES:
+            raise SettingsError(f"capture mode must be one of {', '.join(CAPTURE_MODES)}, got {self.mode!r}")
+        match = _DESTINATION_RE.fullmatch(self.destination or "")
+        if not match:
+            raise SettingsError(f"capture destination must be an s3:// URI, got {self.destination!r}")
+        if not 0.05 <= self.flush_interval <= 1.0:
+            raise SettingsError(f"capture flush interval must be between 0.05 and 1 second, got {self.flush_interval}")
+        if self.max_file_bytes < 1024 or self.max_file_seconds <= 0:
+            raise SettingsError("capture files need at least 1 KiB and a positive age before rotation")
+        for kind in (self.csv_content_types, self.json_content_types):
+            if len(kind) > 10:
+                raise SettingsError("DataCaptureConfig allows at most 10 content types per encoding")
+
+    @property
+    def destination_uri(self) -> str:
+        return self.destination.rstrip("/")
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    """One endpoint: its name, where its model was extracted, and how the host serves it."""
+
+    name: str
+    model_dir: str  # model.tar.gz extracted: xgboost-model at the root, the handler under code/
+    environment: dict[str, str] = field(default_factory=dict)  # the model's container Environment
+    variant: str = DEFAULT_VARIANT
+    host: str = "127.0.0.1"
+    port: int = 0
+    workers: int = 2
+    capture: CaptureSettings = field(default_factory=CaptureSettings)
+    account: str = LOCAL_ACCOUNT_ID
+    region: str = LOCAL_REGION
+    home: str | None = None  # $MLOPS_HOME, where the object store lives
+    model_source: str = ""  # what was loaded (package ARN or model data URI), for messages only
+
+    def __post_init__(self) -> None:
+        validate_name(self.name, "endpoint name")
+        validate_name(self.variant, "variant name")
+        if not 1 <= self.workers <= 64:
+            raise SettingsError(f"workers must be between 1 and 64, got {self.workers}")
+        if not 0 <= self.port <= 65535:
+            raise SettingsError(f"port must be between 0 and 65535, got {self.port}")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> EndpointSettings:
+        raw = json.loads(text)
+        capture = raw.pop("capture")
+        for key in ("csv_content_types", "json_content_types"):
+            capture[key] = tuple(capture[key])
+        return cls(capture=CaptureSettings(**capture), **raw)
+
+
+def validate_name(name: str, what: str) -> str:
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        raise SettingsError(
+            f"{what} {name!r} is not valid: use 1 to 63 letters, digits and hyphens, starting and ending "
+            "with a letter or digit (SageMaker's rule)"
+        )
+    return name
