@@ -24,6 +24,7 @@ from pathlib import Path
 
 from offline.defaults import LOCAL_BUCKET, LOCAL_REGION
 from offline.home import HOME_ENV, mlops_home
+from processing.atomic import atomic_write
 
 SUMMARY_FILE = "demo-summary.json"
 HOME_MARKERS = ("state.db", "state.db-wal", "state.db-shm", "s3", "jobs", "logs", "tmp", "report.html", SUMMARY_FILE)
@@ -219,11 +220,7 @@ def package_summary(home: Path, client, arn: str) -> dict:
 
 
 def write_summary(home: Path, summary: dict) -> Path:
-    path = home / SUMMARY_FILE
-    scratch = path.with_suffix(".json.tmp")
-    scratch.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    os.replace(scratch, path)
-    return path
+    return atomic_write(home / SUMMARY_FILE, json.dumps(summary, indent=2) + "\n")
 
 
 def _sagemaker(home: Path):

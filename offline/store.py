@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import ipaddress
 import json
 import os
-import re
 import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,15 +24,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from offline.home import mlops_home
+from processing import s3uri
+from processing.atomic import TMP_PREFIX, atomic_file, atomic_write
 
-TMP_PREFIX = ".~mlops-tmp-"  # reserved segment prefix for in-flight writes; never listed, never a valid key
 META_DIR = ".meta"
 UPLOADS_DIR = ".uploads"
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 stores when a PUT names no Content-Type
 _CHUNK = 1024 * 1024
-_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_BAD_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-_BAD_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 
 class ObjectStoreError(Exception):
@@ -86,31 +81,20 @@ class ObjectInfo:
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
     """`s3://bucket/key` -> (bucket, key); the key may be empty (`s3://bucket` or `s3://bucket/`)."""
-    if not isinstance(uri, str) or not uri.startswith("s3://"):
-        raise InvalidS3Uri(f"Not an S3 URI (expected s3://bucket/key): {uri!r}")
-    bucket, _, key = uri[len("s3://") :].partition("/")
-    if not bucket:
-        raise InvalidS3Uri(f"S3 URI has no bucket: {uri!r}")
-    validate_bucket_name(bucket)
-    return bucket, key
+    try:
+        return s3uri.parse_s3_uri(uri)
+    except s3uri.InvalidBucketName as e:
+        raise InvalidBucketName(str(e)) from e
+    except s3uri.S3UriError as e:
+        raise InvalidS3Uri(str(e)) from e
 
 
 def validate_bucket_name(bucket: str) -> None:
     """S3's naming rules for general purpose buckets."""
-    problem = None
-    if not 3 <= len(bucket) <= 63:
-        problem = "must be between 3 and 63 characters long"
-    elif not _BUCKET_RE.fullmatch(bucket):
-        problem = "may contain only lowercase letters, digits, dots and hyphens, and must begin and end with a "
-        problem += "letter or digit"
-    elif ".." in bucket:
-        problem = "must not contain two adjacent periods"
-    elif _is_ip_address(bucket):
-        problem = "must not be formatted as an IP address"
-    elif bucket.startswith(_BAD_BUCKET_PREFIXES) or bucket.endswith(_BAD_BUCKET_SUFFIXES):
-        problem = "uses a prefix or suffix that S3 reserves"
-    if problem:
-        raise InvalidBucketName(f"Invalid bucket name {bucket!r}: a bucket name {problem}")
+    try:
+        s3uri.validate_bucket_name(bucket)
+    except s3uri.S3UriError as e:
+        raise InvalidBucketName(str(e)) from e
 
 
 def validate_key(key: str) -> None:
@@ -132,14 +116,6 @@ def validate_key(key: str) -> None:
             raise InvalidKey(f"Object key uses the reserved segment prefix {TMP_PREFIX!r}: {key!r}")
         if len(segment.encode("utf-8")) > 255:
             raise InvalidKey(f"Object key segment longer than 255 bytes cannot be stored locally: {key!r}")
-
-
-def _is_ip_address(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
 
 
 class ObjectStore:
@@ -185,7 +161,7 @@ class ObjectStore:
         path.mkdir(parents=True, exist_ok=True)
         info = self.root / META_DIR / "buckets" / f"{bucket}.json"
         if not existed or not info.exists():
-            _atomic_write_bytes(info, json.dumps({"region": region, "created": time.time()}).encode())
+            atomic_write(info, json.dumps({"region": region, "created": time.time()}).encode(), durable=True)
         return not existed
 
     def bucket_exists(self, bucket: str) -> bool:
@@ -255,20 +231,10 @@ class ObjectStore:
         if target.is_dir():
             raise KeyConflict(f"Cannot store {uri}: other objects use it as a folder (s3://{bucket}/{key}/...)")
         md5 = hashlib.md5(usedforsecurity=False)
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in _chunks(stream):
-                    md5.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        _fsync_dir(target.parent)
+        with atomic_file(target, durable=True) as out:
+            for chunk in _chunks(stream):
+                md5.update(chunk)
+                out.write(chunk)
         stat = target.stat()
         info = ObjectInfo(
             bucket=bucket,
@@ -409,16 +375,8 @@ class ObjectStore:
 
     def _copy_out(self, uri: str, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with self.open(uri) as src:
-            fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=target.parent)
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    shutil.copyfileobj(src, out, _CHUNK)
-                os.replace(tmp, target)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
+        with self.open(uri) as src, atomic_file(target) as out:
+            shutil.copyfileobj(src, out, _CHUNK)
 
     def _write_meta(self, info: ObjectInfo, stat: os.stat_result) -> None:
         doc = {
@@ -431,7 +389,7 @@ class ObjectStore:
         }
         path = self._meta_path(info.bucket, info.key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write_bytes(path, json.dumps(doc).encode(), durable=False)
+        atomic_write(path, json.dumps(doc).encode(), durable=False)
 
     def _read_meta(self, bucket: str, key: str, stat: os.stat_result) -> dict | None:
         try:
@@ -464,32 +422,6 @@ def _chunks(stream) -> Iterator[bytes]:
         for chunk in stream:
             if chunk:
                 yield bytes(chunk)
-
-
-def _atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            if durable:
-                out.flush()
-                os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _fsync_dir(path: Path) -> None:
-    """Persist the rename itself (POSIX); harmless where directories cannot be opened."""
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _md5_file(path: Path) -> str:

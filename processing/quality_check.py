@@ -28,6 +28,7 @@ if __package__ in (None, ""):  # run as a script from a checkout; in a job the p
 
 from processing.monitoring.errors import MonitorInputError
 from processing.monitoring.job import DATA_QUALITY, MODEL_QUALITY, JobConfig, run_job
+from processing.s3uri import S3UriError, parse_s3_uri
 
 CONTAINER = Path("/opt/ml/processing")
 FILES = ("statistics.json", "constraints.json")
@@ -132,7 +133,7 @@ def _fetch(source: str, target: Path) -> None:
     if source.startswith("s3://"):
         import boto3
 
-        bucket, _, key = source[len("s3://") :].partition("/")
+        bucket, key = parse_s3_uri(source)
         boto3.client("s3").download_file(bucket, key, str(target))
     else:
         shutil.copyfile(source, target)
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         message = run(args)
-    except (QualityCheckError, MonitorInputError, OSError, json.JSONDecodeError) as e:
+    except (QualityCheckError, MonitorInputError, S3UriError, OSError, json.JSONDecodeError) as e:
         print(f"quality check ({args.kind}): {e}", file=sys.stderr)
         return 1
     print(f"quality check ({args.kind}): {message}")

@@ -28,7 +28,6 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -39,7 +38,8 @@ from pathlib import Path
 
 from offline.endpoint.ids import new_id
 from offline.endpoint.settings import CaptureSettings
-from offline.store import TMP_PREFIX, ObjectStore, parse_s3_uri, validate_key
+from offline.store import ObjectStore, parse_s3_uri, validate_key
+from processing.atomic import TMP_PREFIX, atomic_write
 
 # JSON string literal, C-accelerated; non-ASCII stays UTF-8 (no \uXXXX), as AWS's writer (Jackson) does.
 _encode_string = json.encoder.encode_basestring
@@ -274,23 +274,7 @@ class CaptureWriter:
 
     def _publish(self, current: _OpenFile) -> None:
         """Replace the file with its new, longer version in one rename: readers never see a torn line."""
-        current.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=current.path.parent)
-        try:
-            view = memoryview(current.content)
-            while view:
-                view = view[os.write(fd, view) :]
-            if self._fsync:
-                os.fsync(fd)
-            os.close(fd)
-            fd = -1
-            os.replace(tmp, current.path)
-        except BaseException:
-            if fd >= 0:
-                os.close(fd)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        atomic_write(current.path, current.content, durable=self._fsync)
 
 
 @dataclass

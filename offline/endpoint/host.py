@@ -30,6 +30,7 @@ from typing import TextIO
 from offline.endpoint.capture import endpoint_capture_uri
 from offline.endpoint.settings import EndpointSettings
 from offline.home import mlops_home
+from processing.atomic import atomic_write
 
 STARTUP_TIMEOUT = 120.0  # seconds for every worker to load the model and listen
 STOP_TIMEOUT = 10.0  # seconds for workers to finish in-flight requests before they are killed
@@ -273,10 +274,7 @@ class Host:
             "capture_uri": endpoint_capture_uri(capture, self.settings.name) if capture.enabled else None,
             "started": time.time(),
         }
-        self._state_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._state_file.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(state), encoding="utf-8")
-        os.replace(tmp, self._state_file)
+        atomic_write(self._state_file, json.dumps(state))
 
     def _owns_state_file(self) -> bool:
         try:

@@ -12,13 +12,13 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from offline.defaults import LOCAL_ACCOUNT_ID, LOCAL_BUCKET, LOCAL_REGION
+from processing.names import InvalidName, check_name
 
 DEFAULT_CAPTURE_DESTINATION = f"s3://{LOCAL_BUCKET}/datacapture"
 DEFAULT_VARIANT = "AllTraffic"  # the SDK's default production variant name
 CAPTURE_MODES = ("input", "output", "both")
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's Body limit and the container's MAX_CONTENT_LENGTH
 # EndpointName / VariantName in botocore's sagemaker-runtime model: ^[a-zA-Z0-9](-*[a-zA-Z0-9])*, at most 63.
-_NAME_RE = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _DESTINATION_RE = re.compile(r"s3://([^/]+)(/.*)?")
 
 
@@ -102,9 +102,7 @@ class EndpointSettings:
 
 
 def validate_name(name: str, what: str) -> str:
-    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
-        raise SettingsError(
-            f"{what} {name!r} is not valid: use 1 to 63 letters, digits and hyphens, starting and ending "
-            "with a letter or digit (SageMaker's rule)"
-        )
-    return name
+    try:
+        return check_name(name, what)
+    except InvalidName as e:
+        raise SettingsError(str(e)) from e

@@ -11,6 +11,7 @@ from offline.monitoring.report_html import render
 from offline.monitoring.schedules import ScheduleStore, now_iso
 from offline.state import StateDB
 from offline.store import ObjectStore
+from processing.atomic import atomic_write
 
 REPORT_FILE = "report.html"
 
@@ -19,9 +20,4 @@ def write_report(endpoint: str, output: str | os.PathLike | None = None, home: s
     """Write the report (default `$MLOPS_HOME/report.html`) atomically; returns its path."""
     home = mlops_home(home)
     data = collect(endpoint, ScheduleStore(StateDB.for_home(home)), ObjectStore.for_home(home), now_iso())
-    path = Path(output) if output else home / REPORT_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_name(f".{path.name}.tmp")
-    scratch.write_text(render(data), encoding="utf-8")
-    os.replace(scratch, path)
-    return path
+    return atomic_write(Path(output) if output else home / REPORT_FILE, render(data))

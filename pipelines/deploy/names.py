@@ -12,22 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 from pipelines.deploy.errors import DeployInputError
+from processing.names import MAX_NAME, InvalidName, check_name
 
-NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # endpoints, configs, schedules, jobs
-MAX_NAME = 63
 KINDS = ("data-quality", "model-quality")
 
 
 def validate_name(name: str, what: str) -> str:
-    if not isinstance(name, str) or not NAME.match(name):
-        raise DeployInputError(
-            f"{what} {name!r} is not a valid SageMaker name: 1-63 letters, digits and single hyphens, "
-            "starting and ending with a letter or digit"
-        )
-    return name
+    try:
+        return check_name(name, what)
+    except InvalidName as e:
+        raise DeployInputError(str(e)) from e
 
 
 def digest(value: object, length: int = 10) -> str:

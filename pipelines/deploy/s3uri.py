@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from pipelines.deploy.errors import DeployInputError
-
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_IP = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+from processing import s3uri
 
 
 def parse_s3_uri(uri: str, what: str) -> tuple[str, str]:
     """`s3://bucket/prefix` → (bucket, prefix without surrounding slashes); a clear error otherwise."""
-    if not isinstance(uri, str) or not uri.startswith("s3://"):
-        raise DeployInputError(f"{what} must be an s3://bucket/prefix URI, not {uri!r}")
-    bucket, _, key = uri[5:].partition("/")
-    if not _BUCKET.match(bucket) or ".." in bucket or _IP.match(bucket):
-        raise DeployInputError(f"{what} {uri!r} does not name a valid S3 bucket")
-    key = key.rstrip("/")
-    if key.startswith("/") or "//" in key or any(part in (".", "..") for part in key.split("/")):
-        raise DeployInputError(f"{what} {uri!r} has an empty or relative path segment")
-    if len(uri) > 512:
-        raise DeployInputError(f"{what} is longer than 512 characters")
-    return bucket, key
+    try:
+        return s3uri.parse_s3_prefix(uri)
+    except s3uri.S3UriError as e:
+        raise DeployInputError(f"{what}: {e}") from e
 
 
 def normalize(uri: str, what: str) -> str:

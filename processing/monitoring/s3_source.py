@@ -12,16 +12,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ..atomic import atomic_file
+from ..s3uri import S3UriError, parse_s3_prefix
 from .errors import MonitorInputError
 from .schedule_window import hours
 
 _YEAR = re.compile(r"^\d{4}$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 SUFFIX = ".jsonl"
 
 
@@ -39,12 +39,10 @@ class Staged:
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """`s3://bucket/some/prefix` → ("bucket", "some/prefix") with a valid bucket name."""
-    if not isinstance(uri, str) or not uri.startswith("s3://"):
-        raise MonitorInputError(f"not an S3 URI: {uri!r}")
-    bucket, _, key = uri[5:].partition("/")
-    if not _BUCKET.match(bucket) or ".." in bucket:
-        raise MonitorInputError(f"not an S3 URI with a valid bucket name: {uri!r}")
-    return bucket, key.strip("/")
+    try:
+        return parse_s3_prefix(uri)
+    except S3UriError as e:
+        raise MonitorInputError(str(e)) from e
 
 
 def stage_hours(s3, uri: str, start: datetime, end: datetime, folder: str | os.PathLike) -> Staged:
@@ -113,18 +111,12 @@ def _download(s3, bucket: str, key: str, target: Path, uri: str) -> None:
     """Stream one object to target (temp file + rename: a failed download leaves nothing behind)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".part-", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as out:
+        with atomic_file(target) as out:
             body = s3.get_object(Bucket=bucket, Key=key)["Body"]
             shutil.copyfileobj(body, out, 1024 * 1024)
-        os.replace(temp, target)
     except ClientError as e:
         error = e.response.get("Error", {})
-        raise S3ReadError(f"cannot read s3://{bucket}/{key} (under {uri}): {error.get('Code')}") from None
+        raise S3ReadError(f"cannot read s3://{bucket}/{key} (under {uri}): {error.get('Code')}") from e
     except BotoCoreError as e:
-        raise S3ReadError(f"cannot read s3://{bucket}/{key} (under {uri}): {e}") from None
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+        raise S3ReadError(f"cannot read s3://{bucket}/{key} (under {uri}): {e}") from e

@@ -162,9 +162,9 @@ def test_an_unknown_package(aws):
     "overrides, message",
     [
         ({"monitor_engine": "clarify"}, "unknown monitor engine 'clarify'"),
-        ({"capture_destination": "bucket/prefix"}, "--capture-destination must be an s3://bucket/prefix URI"),
-        ({"report_destination": "s3://Bad_Bucket/x"}, "--report-destination 's3://Bad_Bucket/x' does not name"),
-        ({"ground_truth": "s3://bucket//x"}, "--ground-truth 's3://bucket//x' has an empty or relative"),
+        ({"capture_destination": "bucket/prefix"}, "--capture-destination: Not an S3 URI"),
+        ({"report_destination": "s3://Bad_Bucket/x"}, "--report-destination: Invalid bucket name 'Bad_Bucket'"),
+        ({"ground_truth": "s3://bucket//x"}, "--ground-truth: S3 URI 's3://bucket//x' has an empty or relative"),
         ({"capture_destination": "s3://bucket/../x"}, "relative path segment"),
         ({"role_arn": "my-role"}, "--role-arn 'my-role' is not an IAM role ARN"),
         ({"endpoint_name": "bad_name!"}, "endpoint name 'bad_name!' is not a valid SageMaker name"),

@@ -88,8 +88,8 @@ def test_no_approved_package_exits_2(aws):
     "args, message",
     [
         (["--monitor-engine", "clarify"], "'clarify' is not one of 'managed', 'processing'"),
-        (["--report-destination", "reports/"], "--report-destination must be an s3://bucket/prefix URI"),
-        (["--capture-destination", "s3://x/y"], "does not name a valid S3 bucket"),
+        (["--report-destination", "reports/"], "--report-destination: Not an S3 URI"),
+        (["--capture-destination", "s3://x/y"], "Invalid bucket name"),
         (["--ground-truth", "s3://bucket//gt"], "empty or relative path segment"),
         (["--role-arn", "admin"], "is not an IAM role ARN"),
         (["--port", "8080"], "--port: only for --local"),

@@ -114,7 +114,7 @@ def test_stage_hours_reports_s3_refusals_and_escaping_keys(tmp_path):
     stubber.add_response("list_objects_v2", listing(["gt/2026/03/01/04/../../../../../../evil.jsonl"]))
     with pytest.raises(S3ReadError, match="outside the staging folder"):
         stage_hours(s3, "s3://bkt/gt", hour, hour + timedelta(hours=1), tmp_path / "x")
-    with pytest.raises(MonitorInputError, match="not an S3 URI"):
+    with pytest.raises(MonitorInputError, match="Invalid bucket name"):
         stage_hours(s3, "s3://Not_A_Bucket/x", hour, hour, tmp_path)
 
 

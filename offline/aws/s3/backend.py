@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +22,6 @@ from typing import BinaryIO
 from offline.aws.s3 import errors
 from offline.aws.wire import LimitedReader
 from offline.store import (
-    TMP_PREFIX,
     UPLOADS_DIR,
     InvalidBucketName,
     InvalidKey,
@@ -34,6 +30,7 @@ from offline.store import (
     ObjectInfo,
     ObjectStore,
 )
+from processing.atomic import atomic_file
 
 MIN_PART_SIZE = 5 * 1024 * 1024  # every part but the last, as S3 requires
 MAX_PART_NUMBER = 10_000
@@ -157,17 +154,10 @@ class S3Backend:
                 ArgumentValue=str(part_number),
             )
         md5 = hashlib.md5(usedforsecurity=False)
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := body.read(1024 * 1024):
-                    md5.update(chunk)
-                    out.write(chunk)
-            os.replace(tmp, folder / f"{part_number:05d}.part")
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        with atomic_file(folder / f"{part_number:05d}.part") as out:
+            while chunk := body.read(1024 * 1024):
+                md5.update(chunk)
+                out.write(chunk)
         etag = f'"{md5.hexdigest()}"'
         (folder / f"{part_number:05d}.etag").write_text(etag)
         return etag

@@ -47,7 +47,7 @@ def test_deploy_needs_a_target():
         (["--capture-destination", "/tmp/x"], 2, "must be an s3:// URI"),
         (["--capture-mode", "all"], 2, "all"),
         (["--workers", "0"], 2, "0"),
-        (["--endpoint-name", "bad_name"], 2, "not valid"),
+        (["--endpoint-name", "bad_name"], 2, "is not a valid SageMaker name"),
         (["--model-data", "/no/such/model.tar.gz"], 1, "is not a file"),
         (["--model-package-group", "nothing-here"], 1, "no approved model package"),
         (["--model-data", "x.tar.gz", "--model-package", "arn:p"], 1, "not both"),
