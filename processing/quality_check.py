@@ -6,12 +6,15 @@ QualityCheck rules:
 
 - the new baseline (statistics.json + constraints.json) is always calculated into --calculated-dir;
 - unless --skip-check, the dataset is checked against the previous baseline (the supplied files,
-  else the drift-check baseline of the model package group's latest approved package) and the job
-  fails when it finds violations (constraint_violations.json goes to --check-dir);
+  else the drift-check baseline of the model package group's latest approved package) and, with
+  --fail-on-violation (the default, as QualityCheck's fail_on_violation), the job fails naming the
+  violations (constraint_violations.json goes to --check-dir);
 - --drift-check-dir receives the baseline future data will be checked against: the new one when
   --register-new-baseline, else the previous one.
 
-Supplied baselines and the registry are read with boto3 (S3 URIs or local paths).
+`apply_rules` and `previous_baseline_uris` are the one home of these rules: the offline runner's
+QualityCheck step (the `managed` engine, emulated) applies them too. Supplied baselines and the
+registry are read with boto3 (S3 URIs or local paths).
 """
 
 from __future__ import annotations
@@ -21,22 +24,112 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 if __package__ in (None, ""):  # run as a script from a checkout; in a job the package sits beside it
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from processing.monitoring.errors import MonitorInputError
 from processing.monitoring.job import DATA_QUALITY, MODEL_QUALITY, JobConfig, run_job
+from processing.registry import DRIFT_CHECK_KEYS, check_kind, drift_check_baseline, latest_approved_package
 from processing.s3uri import S3UriError, parse_s3_uri
 
 CONTAINER = Path("/opt/ml/processing")
 FILES = ("statistics.json", "constraints.json")
-REGISTRY_KEYS = {"data-quality": "ModelDataQuality", "model-quality": "ModelQuality"}
 
 
 class QualityCheckError(RuntimeError):
     """The check could not run, or found violations; the message is the job's failure reason."""
+
+
+T = TypeVar("T")
+
+
+def apply_rules(
+    *,
+    kind: str,
+    group: str | None,
+    skip_check: bool,
+    register_new_baseline: bool,
+    fail_on_violation: bool,
+    calculated: T,
+    previous: T | None,
+    check: Callable[[T], list[dict]],
+) -> tuple[T, list[dict]]:
+    """AWS's QualityCheck rules, the one home for both engines (this job and the local QualityCheck step).
+
+    Returns (the baseline future data is checked against, the violations found). `check(previous)`
+    runs the analyzer against the previous baseline and returns its violations.
+    """
+    violations: list[dict] = []
+    if not skip_check:
+        if previous is None:
+            raise QualityCheckError(no_baseline_message(kind, group))
+        violations = check(previous)
+        if violations and fail_on_violation:
+            raise QualityCheckError(
+                f"CompletedWithViolations: Job completed successfully with {len(violations)} violations: "
+                + describe_violations(violations)
+            )
+    if register_new_baseline:
+        return calculated, violations
+    if previous is None:
+        raise QualityCheckError(no_baseline_message(kind, group) + " (RegisterNewBaseline is false, so one is needed)")
+    return previous, violations
+
+
+def previous_baseline_uris(
+    kind: str,
+    group: str | None,
+    sagemaker_client: Callable[[], Any],
+    supplied_statistics: str | None = None,
+    supplied_constraints: str | None = None,
+) -> dict[str, str] | None:
+    """{"statistics", "constraints"}: the supplied pair, else the group's latest approved package's
+    drift-check baseline; None only when nothing is approved yet. A registry call that fails (AccessDenied,
+    throttling) fails the check: it is not a first run."""
+    from botocore.exceptions import ClientError
+
+    if supplied_statistics and supplied_constraints:
+        return {"statistics": supplied_statistics, "constraints": supplied_constraints}
+    if not group:
+        return None
+    client = sagemaker_client()
+    try:
+        arn = latest_approved_package(client, group)
+        if arn is None:
+            return None
+        baseline = drift_check_baseline(client.describe_model_package(ModelPackageName=arn), kind)
+    except ClientError as e:
+        raise QualityCheckError(f"cannot read the model registry for group {group!r}: {e}") from e
+    if baseline is None or "statistics" not in baseline:
+        return None
+    return baseline
+
+
+def describe_violations(violations: list[dict], most: int = 5) -> str:
+    """`check on feature (description)`, for the first few violations: what a failed step's reason names."""
+    parts = [
+        f"{v.get('constraint_check_type')} on {v.get('feature_name')!r} ({v.get('description', '')})"
+        for v in violations[:most]
+    ]
+    if len(violations) > most:
+        parts.append(f"and {len(violations) - most} more")
+    return "; ".join(parts)
+
+
+def read_violations(path: Path) -> list[dict]:
+    """The violations of a constraint_violations.json (none when the analyzer wrote no such file)."""
+    return json.loads(path.read_text()).get("violations", []) if path.exists() else []
+
+
+def no_baseline_message(kind: str, group: str | None) -> str:
+    return (
+        f"no baseline to check against: no supplied statistics/constraints and no approved package with a "
+        f"{DRIFT_CHECK_KEYS[check_kind(kind)]} drift-check baseline in {group!r}"
+    )
 
 
 def run(args: argparse.Namespace) -> str:
@@ -44,34 +137,28 @@ def run(args: argparse.Namespace) -> str:
     calculated = Path(args.calculated_dir)
     _analyze(args, calculated)
     with tempfile.TemporaryDirectory() as scratch:
-        previous = previous_baseline(args, Path(scratch))
-        message = "Completed: Job completed successfully with no violations."
-        if not args.skip_check:
-            if previous is None:
-                raise QualityCheckError(_no_baseline(args))
-            violations = check(args, previous, Path(args.check_dir))
-            if violations:
-                raise QualityCheckError(
-                    f"CompletedWithViolations: Job completed successfully with {violations} violations."
-                )
-        if args.register_new_baseline:
-            chosen = calculated
-        elif previous is not None:
-            chosen = previous
-        else:
-            raise QualityCheckError(_no_baseline(args) + " (--register-new-baseline is false, so one is needed)")
+        previous = _fetch_previous(args, Path(scratch))
+        chosen, _ = apply_rules(
+            kind=args.kind,
+            group=args.model_package_group,
+            skip_check=args.skip_check,
+            register_new_baseline=args.register_new_baseline,
+            fail_on_violation=args.fail_on_violation,
+            calculated=calculated,
+            previous=previous,
+            check=lambda baseline: check(args, baseline, Path(args.check_dir)),
+        )
         drift_check = Path(args.drift_check_dir)
         drift_check.mkdir(parents=True, exist_ok=True)
         for name in FILES:
             shutil.copyfile(chosen / name, drift_check / name)
-    return message
+    return "Completed: Job completed successfully with no violations."
 
 
-def check(args: argparse.Namespace, baseline: Path, out: Path) -> int:
-    """Check the dataset against `baseline`; returns the number of violations written to `out`."""
+def check(args: argparse.Namespace, baseline: Path, out: Path) -> list[dict]:
+    """Check the dataset against `baseline`; returns the violations written to `out`."""
     _analyze(args, out, baseline)
-    violations = out / "constraint_violations.json"
-    return len(json.loads(violations.read_text()).get("violations", [])) if violations.exists() else 0
+    return read_violations(out / "constraint_violations.json")
 
 
 def _analyze(args: argparse.Namespace, out: Path, baseline: Path | None = None) -> None:
@@ -92,58 +179,38 @@ def _analyze(args: argparse.Namespace, out: Path, baseline: Path | None = None) 
         raise QualityCheckError(f"the analyzer could not {'check' if baseline else 'baseline'} {args.dataset}")
 
 
-def previous_baseline(args: argparse.Namespace, scratch: Path) -> Path | None:
-    """The supplied baseline files, else the group's latest approved package's drift-check baseline."""
-    if args.supplied_statistics and args.supplied_constraints:
-        sources = {"statistics.json": args.supplied_statistics, "constraints.json": args.supplied_constraints}
-    elif args.model_package_group:
-        sources = _latest_approved_baseline(args.kind, args.model_package_group)
-        if sources is None:
-            return None
-    else:
+def _fetch_previous(args: argparse.Namespace, scratch: Path) -> Path | None:
+    """The previous baseline's two files, copied into scratch/previous (None on a first run)."""
+    import boto3
+
+    uris = previous_baseline_uris(
+        args.kind,
+        args.model_package_group,
+        lambda: boto3.client("sagemaker"),
+        args.supplied_statistics,
+        args.supplied_constraints,
+    )
+    if uris is None:
         return None
     folder = scratch / "previous"
     folder.mkdir()
-    for name, source in sources.items():
-        _fetch(source, folder / name)
+    for name in ("statistics", "constraints"):
+        _fetch(uris[name], folder / f"{name}.json")
     return folder
-
-
-def _latest_approved_baseline(kind: str, group: str) -> dict[str, str] | None:
-    import boto3
-    from botocore.exceptions import ClientError
-
-    client = boto3.client("sagemaker")
-    try:
-        packages = client.list_model_packages(
-            ModelPackageGroupName=group, ModelApprovalStatus="Approved", SortBy="CreationTime", SortOrder="Descending"
-        )["ModelPackageSummaryList"]
-    except ClientError:
-        return None  # no group yet: the first build has no previous baseline
-    if not packages:
-        return None
-    package = client.describe_model_package(ModelPackageName=packages[0]["ModelPackageArn"])
-    baseline = package.get("DriftCheckBaselines", {}).get(REGISTRY_KEYS[kind], {})
-    if "Statistics" not in baseline or "Constraints" not in baseline:
-        return None
-    return {"statistics.json": baseline["Statistics"]["S3Uri"], "constraints.json": baseline["Constraints"]["S3Uri"]}
 
 
 def _fetch(source: str, target: Path) -> None:
     if source.startswith("s3://"):
         import boto3
+        from botocore.exceptions import ClientError
 
         bucket, key = parse_s3_uri(source)
-        boto3.client("s3").download_file(bucket, key, str(target))
+        try:
+            boto3.client("s3").download_file(bucket, key, str(target))
+        except ClientError as e:
+            raise QualityCheckError(f"cannot read the previous baseline {source}: {e}") from e
     else:
         shutil.copyfile(source, target)
-
-
-def _no_baseline(args: argparse.Namespace) -> str:
-    return (
-        f"no baseline to check against: no supplied statistics/constraints and no approved package with a "
-        f"{REGISTRY_KEYS[args.kind]} drift-check baseline in {args.model_package_group!r}"
-    )
 
 
 def _bool(text: str) -> bool:
@@ -160,6 +227,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset-format", default='{"csv": {"header": false}}', help="Model Monitor's dataset_format")
     p.add_argument("--skip-check", type=_bool, default=True)
     p.add_argument("--register-new-baseline", type=_bool, default=True)
+    p.add_argument("--fail-on-violation", type=_bool, default=True)
     p.add_argument("--supplied-statistics", default="")
     p.add_argument("--supplied-constraints", default="")
     p.add_argument("--model-package-group", default="")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from offline.store import ObjectStore, ObjectStoreError
+from processing import registry
 
 
 class ArtifactError(ValueError):
@@ -31,24 +32,19 @@ class ModelSpec:
 
 def latest_approved_package(sagemaker_client, group: str | None = None) -> str:
     """The ARN of the newest approved model package (in `group` if given)."""
-    params = {
-        "ModelApprovalStatus": "Approved",
-        "SortBy": "CreationTime",
-        "SortOrder": "Descending",  # the API's default is Ascending: [0] would be the oldest
-        "MaxResults": 1,
-    }
-    if group:
-        params["ModelPackageGroupName"] = group
-    else:
-        params["ModelPackageType"] = "Versioned"
-    summaries = sagemaker_client.list_model_packages(**params)["ModelPackageSummaryList"]
-    if not summaries:
+    from botocore.exceptions import ClientError
+
+    try:
+        arn = registry.latest_approved_package(sagemaker_client, group)
+    except ClientError as e:
+        raise ArtifactError(f"cannot list model packages: {e.response['Error'].get('Message', e)}") from e
+    if arn is None:
         where = f"in model package group {group!r}" if group else "in the local model registry"
         raise ArtifactError(
             f"no approved model package {where}; run the build pipeline and approve a package "
             "(mlops registry approve), or pass --model-package ARN or --model-data PATH"
         )
-    return summaries[0]["ModelPackageArn"]
+    return arn
 
 
 def describe_package(sagemaker_client, arn: str) -> ModelSpec:
@@ -58,7 +54,7 @@ def describe_package(sagemaker_client, arn: str) -> ModelSpec:
     try:
         package = sagemaker_client.describe_model_package(ModelPackageName=arn)
     except ClientError as e:
-        raise ArtifactError(f"cannot describe model package {arn}: {e.response['Error'].get('Message', e)}") from None
+        raise ArtifactError(f"cannot describe model package {arn}: {e.response['Error'].get('Message', e)}") from e
     containers = package.get("InferenceSpecification", {}).get("Containers") or []
     if not containers or not containers[0].get("ModelDataUrl"):
         raise ArtifactError(f"model package {arn} has no InferenceSpecification.Containers[0].ModelDataUrl")

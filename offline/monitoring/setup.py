@@ -8,11 +8,11 @@ from offline.defaults import LOCAL_BUCKET, LOCAL_REGION
 from offline.home import mlops_home
 from offline.monitoring.schedules import DATA_QUALITY, MODEL_QUALITY, Schedule, ScheduleStore
 from offline.state import StateDB
+from processing.registry import DRIFT_CHECK_KEYS, drift_check_baseline
 
 DEFAULT_CAPTURE_URI = f"s3://{LOCAL_BUCKET}/datacapture"
 DEFAULT_OUTPUT_URI = f"s3://{LOCAL_BUCKET}/monitoring/reports"
 DEFAULT_GROUND_TRUTH_URI = f"s3://{LOCAL_BUCKET}/ground-truth"
-REGISTRY_KEYS = {DATA_QUALITY: "ModelDataQuality", MODEL_QUALITY: "ModelQuality"}
 
 
 class SetupError(ValueError):
@@ -44,22 +44,21 @@ def create_schedules(
     try:
         package = client.describe_model_package(ModelPackageName=model_package_arn)
     except ClientError as e:
-        raise SetupError(f"cannot read model package {model_package_arn}: {e.response['Error']['Message']}") from None
-    baselines = package.get("DriftCheckBaselines", {})
+        raise SetupError(f"cannot read model package {model_package_arn}: {e.response['Error']['Message']}") from e
     store = ScheduleStore(StateDB.for_home(home))
     created = []
     for kind in kinds:
-        baseline = baselines.get(REGISTRY_KEYS[kind], {})
-        if "Constraints" not in baseline:
-            raise SetupError(f"model package {model_package_arn} has no {REGISTRY_KEYS[kind]} drift-check baseline")
+        baseline = drift_check_baseline(package, kind)
+        if baseline is None:
+            raise SetupError(f"model package {model_package_arn} has no {DRIFT_CHECK_KEYS[kind]} drift-check baseline")
         if kind == MODEL_QUALITY and not ground_truth_uri:
             raise SetupError("a model-quality schedule needs the ground-truth location")
         schedule = Schedule(
             name=schedule_name(endpoint, kind),
             endpoint=endpoint,
             kind=kind,
-            baseline_constraints=baseline["Constraints"]["S3Uri"],
-            baseline_statistics=baseline.get("Statistics", {}).get("S3Uri"),
+            baseline_constraints=baseline["constraints"],
+            baseline_statistics=baseline.get("statistics"),
             capture_uri=capture_uri,
             output_uri=output_uri,
             ground_truth_uri=ground_truth_uri if kind == MODEL_QUALITY else None,

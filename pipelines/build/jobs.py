@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sagemaker import image_uris
 from sagemaker.workflow.pipeline_context import PipelineSession
 from sagemaker.xgboost import XGBoostProcessor
 
 from pipelines.build.code_bundles import processing_bundle
 from pipelines.build.parameters import BuildParameters
 from pipelines.build.settings import PipelineSettings
+from pipelines.images import XGBOOST_VERSION, xgboost_image
 
-XGBOOST_VERSION = "3.0-5"
 CONTAINER = "/opt/ml/processing"
 
 
-def xgboost_image(session: PipelineSession) -> str:
-    return image_uris.retrieve("xgboost", session.boto_region_name, version=XGBOOST_VERSION)
+def session_xgboost_image(session: PipelineSession) -> str:
+    """The XGBoost image of the session's region."""
+    return xgboost_image(session.boto_region_name)
 
 
 def processor(

@@ -23,7 +23,7 @@ from sagemaker.workflow.model_step import ModelStep
 from pipelines.build.baseline_steps import Baseline
 from pipelines.build.code_bundles import inference_archive
 from pipelines.build.evaluate_step import AUC_PATH, REPORT, evaluation_json_uri
-from pipelines.build.jobs import xgboost_image
+from pipelines.build.jobs import session_xgboost_image
 from pipelines.build.parameters import BuildParameters
 from pipelines.build.settings import PipelineSettings
 
@@ -61,7 +61,7 @@ def gate_step(
 
 def _register_step(settings, params, session, role, train, evaluate, data_quality, model_quality) -> ModelStep:
     model = Model(
-        image_uri=xgboost_image(session),
+        image_uri=session_xgboost_image(session),
         model_data=train.properties.ModelArtifacts.S3ModelArtifacts,
         entry_point="inference.py",
         source_dir=_upload_inference_code(settings, session),

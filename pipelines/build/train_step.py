@@ -10,7 +10,7 @@ from sagemaker.estimator import Estimator
 from sagemaker.inputs import TrainingInput
 from sagemaker.workflow.steps import TrainingStep
 
-from pipelines.build.jobs import xgboost_image
+from pipelines.build.jobs import session_xgboost_image
 from pipelines.build.parameters import BuildParameters
 from pipelines.build.preprocess_step import channel_uri
 from pipelines.build.settings import PipelineSettings
@@ -20,7 +20,7 @@ STEP_NAME = "TrainModel"
 
 def train_step(settings: PipelineSettings, params: BuildParameters, session, role: str, preprocess) -> TrainingStep:
     estimator = Estimator(
-        image_uri=xgboost_image(session),
+        image_uri=session_xgboost_image(session),
         role=role,
         instance_count=1,
         instance_type=params.training_instance_type,

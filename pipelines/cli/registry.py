@@ -10,8 +10,9 @@ import sys
 import click
 
 from pipelines.cli import exit_codes
+from processing.registry import APPROVAL_STATUSES
 
-STATUSES = ("Approved", "Rejected", "PendingManualApproval")
+STATUSES = APPROVAL_STATUSES
 _SHORT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}/[0-9]{1,9}$")
 _PACKAGE_ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:[0-9]{12}:model-package/.+$")
 

@@ -141,8 +141,8 @@ def deploy(clients: AwsClients, settings: DeploySettings) -> DeployReport:
 
 def policy_inputs(settings: DeploySettings, package: ModelPackage, spec: MonitorSpec, account: str):
     from pipelines.deploy.iam import PolicyInputs
-    from pipelines.deploy.images import analyzer_image, xgboost_image
     from pipelines.deploy.monitor_processing import job_name_prefix
+    from pipelines.images import analyzer_image, xgboost_image
 
     processing = settings.monitor_engine == "processing"
     return PolicyInputs(

@@ -103,13 +103,13 @@ class DryRun:
 
     def monitored_by(self, engine: str, spec: MonitorSpec) -> None:
         """Answer the reads as if `engine`'s two schedules of this endpoint existed, as it creates them."""
-        from pipelines.deploy.images import analyzer_image
         from pipelines.deploy.monitor_managed import (
             MONITORING_TYPES,
             data_quality_job_definition,
             model_quality_job_definition,
         )
         from pipelines.deploy.monitor_processing import SCHEDULE_GROUP, TARGET_ARN
+        from pipelines.images import analyzer_image
 
         builds = {DATA_QUALITY: data_quality_job_definition, MODEL_QUALITY: model_quality_job_definition}
         for kind, build in builds.items():
@@ -171,7 +171,7 @@ class DryRun:
         def source(kind: str, name: str) -> dict:
             return {"ContentType": "application/json", "S3Uri": f"{base}/{kind}/{name}.json"}
 
-        from pipelines.deploy.images import xgboost_image
+        from pipelines.images import xgboost_image
 
         model = f"s3://sagemaker-{self.region}-{DRY_RUN_ACCOUNT}/dry-run/{group}/model.tar.gz"
         return {

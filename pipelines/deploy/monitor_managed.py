@@ -17,7 +17,6 @@ import time
 from pipelines.deploy.changes import CREATED, DELETED, UNCHANGED, UPDATED, Change
 from pipelines.deploy.endpoint import _call, _exists
 from pipelines.deploy.errors import DeployFailed, client_error_text, error_code
-from pipelines.deploy.images import analyzer_image
 from pipelines.deploy.monitor_spec import (
     DATA_QUALITY,
     HOURLY,
@@ -28,6 +27,7 @@ from pipelines.deploy.monitor_spec import (
     MonitorSpec,
 )
 from pipelines.deploy.names import content_name
+from pipelines.images import analyzer_image
 
 ENDPOINT_INPUT_PATH = "/opt/ml/processing/input/endpoint"  # the SDK's _CONTAINER_BASE_PATH/input/endpoint
 OUTPUT_PATH = "/opt/ml/processing/output"

@@ -23,7 +23,6 @@ import json
 from pipelines.deploy.changes import CREATED, DELETED, UNCHANGED, UPDATED, Change
 from pipelines.deploy.code_bundle import CODE_DIR, CONTAINER_ENTRYPOINT, ENTRYPOINT_DIR, CodeLocation
 from pipelines.deploy.errors import DeployFailed, DeployInputError, client_error_text, error_code
-from pipelines.deploy.images import xgboost_image
 from pipelines.deploy.monitor_spec import (
     CAPTURE_FORMAT,
     DATA_QUALITY,
@@ -34,6 +33,7 @@ from pipelines.deploy.monitor_spec import (
     MonitorSpec,
 )
 from pipelines.deploy.names import bounded, digest
+from pipelines.images import xgboost_image
 
 TARGET_ARN = "arn:aws:scheduler:::aws-sdk:sagemaker:createProcessingJob"
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"

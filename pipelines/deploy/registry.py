@@ -1,17 +1,24 @@
 """The model package to deploy and the drift-check baselines it carries.
 
-"Latest approved" is ListModelPackages with `ModelApprovalStatus="Approved"`, `SortBy="CreationTime"`
-and `SortOrder="Descending"`: the API's default order is ascending, so the first entry without it is
-the *oldest* approved package (the trap in AWS's own deploy seed code).
+"Latest approved" and the drift-check baseline keys are `processing.registry`'s (their one home);
+this module turns their answers into the deploy's errors.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipelines.deploy.errors import DeployFailed, DeployInputError, client_error_text, error_code
+from botocore.exceptions import ClientError
 
-APPROVED = "Approved"
+from pipelines.deploy.errors import DeployFailed, DeployInputError, client_error_text, error_code
+from processing.registry import (
+    APPROVED,
+    DATA_QUALITY,
+    DRIFT_CHECK_KEYS,
+    MODEL_QUALITY,
+    drift_check_baseline,
+    latest_approved_package,
+)
 
 
 @dataclass(frozen=True)
@@ -35,34 +42,27 @@ class ModelPackage:
 def latest_approved(sagemaker, group: str) -> str:
     """The ARN of the group's newest approved package; DeployInputError when it has none."""
     try:
-        response = sagemaker.list_model_packages(
-            ModelPackageGroupName=group,
-            ModelApprovalStatus=APPROVED,
-            SortBy="CreationTime",
-            SortOrder="Descending",
-            MaxResults=1,
-        )
-    except Exception as e:
+        arn = latest_approved_package(sagemaker, group)
+    except ClientError as e:
         if error_code(e) in ("ValidationException", "ResourceNotFound"):
-            raise DeployInputError(f"cannot list model packages of group {group!r}: {client_error_text(e)}") from None
-        raise DeployFailed(f"ListModelPackages failed: {client_error_text(e)}") from None
-    summaries = response.get("ModelPackageSummaryList", [])
-    if not summaries:
+            raise DeployInputError(f"cannot list model packages of group {group!r}: {client_error_text(e)}") from e
+        raise DeployFailed(f"ListModelPackages failed: {client_error_text(e)}") from e
+    if arn is None:
         raise DeployInputError(
             f"model package group {group!r} has no approved model package; approve one "
             "(mlops registry approve, or the Model Registry) or pass --model-package"
         )
-    return summaries[0]["ModelPackageArn"]
+    return arn
 
 
 def describe(sagemaker, arn: str) -> ModelPackage:
     """The package, checked: approved, with data-quality and model-quality drift-check baselines."""
     try:
         package = sagemaker.describe_model_package(ModelPackageName=arn)
-    except Exception as e:
+    except ClientError as e:
         if error_code(e) in ("ValidationException", "ResourceNotFound"):
-            raise DeployInputError(f"model package {arn!r} cannot be read: {client_error_text(e)}") from None
-        raise DeployFailed(f"DescribeModelPackage failed: {client_error_text(e)}") from None
+            raise DeployInputError(f"model package {arn!r} cannot be read: {client_error_text(e)}") from e
+        raise DeployFailed(f"DescribeModelPackage failed: {client_error_text(e)}") from e
     status = package.get("ModelApprovalStatus", "")
     if status != APPROVED:
         raise DeployInputError(f"model package {arn} is {status or 'not approved'}; only Approved packages deploy")
@@ -79,11 +79,13 @@ def describe(sagemaker, arn: str) -> ModelPackage:
 
 def drift_check_baselines(package: dict) -> Baselines:
     """DriftCheckBaselines.ModelDataQuality.{Statistics,Constraints} and ModelQuality.Constraints."""
-    drift = package.get("DriftCheckBaselines") or {}
+    data_quality = drift_check_baseline(package, DATA_QUALITY) or {}
+    model_quality = drift_check_baseline(package, MODEL_QUALITY) or {}
+    dq, mq = DRIFT_CHECK_KEYS[DATA_QUALITY], DRIFT_CHECK_KEYS[MODEL_QUALITY]
     wanted = {
-        "ModelDataQuality.Statistics": drift.get("ModelDataQuality", {}).get("Statistics", {}).get("S3Uri"),
-        "ModelDataQuality.Constraints": drift.get("ModelDataQuality", {}).get("Constraints", {}).get("S3Uri"),
-        "ModelQuality.Constraints": drift.get("ModelQuality", {}).get("Constraints", {}).get("S3Uri"),
+        f"{dq}.Statistics": data_quality.get("statistics"),
+        f"{dq}.Constraints": data_quality.get("constraints"),
+        f"{mq}.Constraints": model_quality.get("constraints"),
     }
     missing = [name for name, uri in wanted.items() if not uri]
     if missing:
@@ -93,8 +95,8 @@ def drift_check_baselines(package: dict) -> Baselines:
             "baselines (DriftCheckBaselines) to monitor it"
         )
     return Baselines(
-        data_quality_statistics=wanted["ModelDataQuality.Statistics"],
-        data_quality_constraints=wanted["ModelDataQuality.Constraints"],
-        model_quality_constraints=wanted["ModelQuality.Constraints"],
-        model_quality_statistics=drift.get("ModelQuality", {}).get("Statistics", {}).get("S3Uri"),
+        data_quality_statistics=wanted[f"{dq}.Statistics"],
+        data_quality_constraints=wanted[f"{dq}.Constraints"],
+        model_quality_constraints=wanted[f"{mq}.Constraints"],
+        model_quality_statistics=model_quality.get("statistics"),
     )

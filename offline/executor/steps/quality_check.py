@@ -1,7 +1,8 @@
 """QualityCheck steps (the `managed` baseline engine), emulated with this project's analyzer.
 
 On AWS a QualityCheck step runs the Model Monitor analyzer image as a processing job. Here that job
-runs locally (see steps/processing.py), then the step applies the same rules:
+runs locally (see steps/processing.py), then the step applies AWS's rules, whose one home is
+`processing.quality_check.apply_rules` (the `processing` engine's job applies the same):
 - the new baseline (statistics.json, constraints.json) is always calculated;
 - unless SkipCheck, the dataset is checked against the supplied baseline, else the latest approved
   package's drift-check baseline, and violations fail the step when FailOnViolation;
@@ -15,9 +16,10 @@ import copy
 from offline.executor.context import ExecutionContext, StepFailed
 from offline.executor.definition import Step
 from offline.executor.steps.processing import run_processing
+from processing.quality_check import QualityCheckError, apply_rules, previous_baseline_uris
+from processing.registry import check_kind
 
 BASELINE_DIR = "/opt/ml/processing/baseline"
-REGISTRY_KEYS = {"DATA_QUALITY": "ModelDataQuality", "MODEL_QUALITY": "ModelQuality"}
 
 
 def run_quality_check(ctx: ExecutionContext, step: Step, args: dict) -> dict:
@@ -25,25 +27,33 @@ def run_quality_check(ctx: ExecutionContext, step: Step, args: dict) -> dict:
     output = _output_uri(args)
     calculated = {"statistics": f"{output}/statistics.json", "constraints": f"{output}/constraints.json"}
     job = run_processing(ctx, step, args)
-    previous = _previous_baseline(ctx, check)
+    kind, group = check_kind(check["CheckType"]), check.get("ModelPackageGroupName")
 
-    if not _true(check["SkipCheck"]):
-        if previous is None:
-            raise StepFailed(_no_baseline(check), job)
-        job = run_processing(ctx, _named(step, "check"), _check_arguments(args, previous))
-        violations = _violation_count(ctx, output)
-        if violations and _true(check["FailOnViolation"]):
-            raise StepFailed(
-                f"ClientError: the {check['CheckType'].lower().replace('_', '-')} check found {violations} violations "
-                f"against the baseline; see {output}/constraint_violations.json",
-                job,
-            )
-    if _true(check["RegisterNewBaseline"]):
-        used = calculated
-    elif previous is not None:
-        used = previous
-    else:
-        raise StepFailed(_no_baseline(check) + " (RegisterNewBaseline is false, so one is needed)", job)
+    def run_check(baseline: dict[str, str]) -> list[dict]:
+        nonlocal job
+        job = run_processing(ctx, _named(step, "check"), _check_arguments(args, baseline))
+        return _violations(ctx, output)
+
+    try:
+        previous = previous_baseline_uris(
+            kind,
+            group,
+            ctx.sagemaker,
+            check.get("SuppliedBaselineStatistics"),
+            check.get("SuppliedBaselineConstraints"),
+        )
+        used, _ = apply_rules(
+            kind=kind,
+            group=group,
+            skip_check=_true(check["SkipCheck"]),
+            register_new_baseline=_true(check["RegisterNewBaseline"]),
+            fail_on_violation=_true(check["FailOnViolation"]),
+            calculated=calculated,
+            previous=previous,
+            check=run_check,
+        )
+    except QualityCheckError as e:
+        raise StepFailed(f"ClientError: the {kind} check: {e} (see {output}/constraint_violations.json)", job) from e
     return {
         **job,
         "CalculatedBaselineStatistics": calculated["statistics"],
@@ -62,30 +72,6 @@ _FIELDS = (
     "SuppliedBaselineStatistics",
     "SuppliedBaselineConstraints",
 )
-
-
-def _previous_baseline(ctx: ExecutionContext, check: dict) -> dict[str, str] | None:
-    """The supplied baseline, else the drift-check baseline of the group's latest approved package."""
-    statistics, constraints = check.get("SuppliedBaselineStatistics"), check.get("SuppliedBaselineConstraints")
-    if statistics and constraints:
-        return {"statistics": statistics, "constraints": constraints}
-    group = check.get("ModelPackageGroupName")
-    if not group:
-        return None
-    client = ctx.sagemaker()
-    try:
-        packages = client.list_model_packages(
-            ModelPackageGroupName=group, ModelApprovalStatus="Approved", SortBy="CreationTime", SortOrder="Descending"
-        )["ModelPackageSummaryList"]
-    except Exception:
-        return None
-    if not packages:
-        return None
-    described = client.describe_model_package(ModelPackageName=packages[0]["ModelPackageArn"])
-    baseline = described.get("DriftCheckBaselines", {}).get(REGISTRY_KEYS[check["CheckType"]], {})
-    if "Statistics" in baseline and "Constraints" in baseline:
-        return {"statistics": baseline["Statistics"]["S3Uri"], "constraints": baseline["Constraints"]["S3Uri"]}
-    return None
 
 
 def _check_arguments(args: dict, baseline: dict[str, str]) -> dict:
@@ -107,13 +93,11 @@ def _check_arguments(args: dict, baseline: dict[str, str]) -> dict:
     return check_args
 
 
-def _violation_count(ctx: ExecutionContext, output: str) -> int:
+def _violations(ctx: ExecutionContext, output: str) -> list[dict]:
     import json
 
     uri = f"{output}/constraint_violations.json"
-    if not ctx.store.exists(uri):
-        return 0
-    return len(json.loads(ctx.store.get_bytes(uri)).get("violations", []))
+    return json.loads(ctx.store.get_bytes(uri)).get("violations", []) if ctx.store.exists(uri) else []
 
 
 def _output_uri(args: dict) -> str:
@@ -129,10 +113,3 @@ def _named(step: Step, suffix: str) -> Step:
 
 def _true(value: object) -> bool:
     return value is True or str(value).lower() == "true"
-
-
-def _no_baseline(check: dict) -> str:
-    return (
-        f"ClientError: no baseline to check against: no SuppliedBaseline* and no approved package with a "
-        f"{REGISTRY_KEYS[check['CheckType']]} drift-check baseline in {check.get('ModelPackageGroupName')!r}"
-    )

@@ -1,4 +1,8 @@
-"""Image URIs from the SageMaker SDK's bundled image table (no network), with the SDK kept quiet."""
+"""Image URIs from the SageMaker SDK's bundled image table (no network), with the SDK kept quiet.
+
+The one home of the XGBoost image version: the build pipeline's jobs, the registered model and the
+deploy's monitoring jobs all run on it.
+"""
 
 from __future__ import annotations
 
@@ -29,4 +33,4 @@ def _retrieve(framework: str, region: str, **kwargs) -> str:
     except ValueError as e:
         from pipelines.deploy.errors import DeployInputError
 
-        raise DeployInputError(f"no {framework} image for region {region!r}: {e}") from None
+        raise DeployInputError(f"no {framework} image for region {region!r}: {e}") from e
