@@ -18,6 +18,8 @@ required_packages = [
     # The SageMaker SDK v2 (not 3.x) and the Step Functions Data Science SDK.
     "sagemaker>=2.257,<2.258",
     "stepfunctions==2.3.0",
+    # stepfunctions 2.3.0 imports pkg_resources, which setuptools 82 removed.
+    "setuptools>=65,<82",
     "boto3>=1.42",
     # pandas >= 2.3 for the SDK; job code under processing/ also runs on the image's 2.2.3.
     "pandas>=2.3,<3",

@@ -13,6 +13,7 @@ import json
 import sys
 
 from pipelines._utils import DEFAULT_MODULE, CliError, get_pipeline_driver, parse_struct
+from pipelines.quiet_sdk import quiet_sdk
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-f", "--file-name", dest="file_name", default=None, help="write the definition here")
     parser.add_argument("--kwargs", dest="kwargs", default=None, help="JSON object of get_pipeline keyword args")
     args = parser.parse_args(argv)
+    quiet_sdk()  # stdout holds the definition JSON alone
     try:
         kwargs = parse_struct(args.kwargs, "--kwargs", dict)
         definition = get_pipeline_driver(args.module_name, kwargs).definition()

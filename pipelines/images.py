@@ -6,9 +6,6 @@ deploy's monitoring jobs all run on it.
 
 from __future__ import annotations
 
-import logging
-import os
-
 XGBOOST_VERSION = "3.0-5"
 
 
@@ -23,9 +20,9 @@ def xgboost_image(region: str) -> str:
 
 
 def _retrieve(framework: str, region: str, **kwargs) -> str:
-    os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-    for name in ("sagemaker.config", "sagemaker.image_uris"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    from pipelines.quiet_sdk import quiet_sdk
+
+    quiet_sdk()
     from sagemaker import image_uris
 
     try:

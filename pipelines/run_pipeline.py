@@ -19,6 +19,7 @@ from pipelines._utils import (
     parse_struct,
     validate_tags,
 )
+from pipelines.quiet_sdk import quiet_sdk
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kwargs", dest="kwargs", default=None, help="JSON object of get_pipeline keyword args")
     parser.add_argument("--description", dest="description", default=None, help="pipeline description")
     args = parser.parse_args(argv)
+    quiet_sdk()
     if not args.role_arn:
         parser.print_help(sys.stderr)
         print("run-pipeline: --role-arn is required", file=sys.stderr)

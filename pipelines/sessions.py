@@ -7,23 +7,13 @@ where the local runner finds it, with no credentials, no configuration files and
 
 from __future__ import annotations
 
-import logging
-
 from offline.defaults import LOCAL_BUCKET, LOCAL_REGION
-
-_QUIET_LOGGERS = (
-    "sagemaker.config",
-    "sagemaker.telemetry",
-    "sagemaker.deprecations",
-    "sagemaker.image_uris",
-    "sagemaker.workflow.utilities",  # "Popping out 'TrainingJobName'...": the service sets job names
-    "sagemaker.workflow._utils",
-)
+from pipelines.quiet_sdk import quiet_sdk
 
 
 def pipeline_session(target: str, region: str | None = None, default_bucket: str | None = None):
     """A PipelineSession for `target` "aws" (the default credential chain) or "local"."""
-    _quiet_sdk()
+    quiet_sdk()
     import boto3
     from sagemaker.workflow.pipeline_context import PipelineSession
 
@@ -35,15 +25,6 @@ def pipeline_session(target: str, region: str | None = None, default_bucket: str
         return PipelineSession(boto_session=boto_session, default_bucket=default_bucket or LOCAL_BUCKET)
     boto_session = boto3.Session(region_name=region) if region else boto3.Session()
     return PipelineSession(boto_session=boto_session, default_bucket=default_bucket)
-
-
-def _quiet_sdk() -> None:
-    """The SDK logs its config lookups and v3 deprecation notes at INFO/WARNING on every import."""
-    import os
-
-    os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-    for name in _QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _disable_telemetry() -> None:

@@ -48,8 +48,8 @@ def load_raw(contract: DataContract, input_path: Path | None) -> pd.DataFrame:
     if input_path is not None and _csv_files(input_path):
         frames = [_read_csv(f) for f in _csv_files(input_path)]
         return pd.concat(frames, ignore_index=True)
-    if contract.source == "sklearn:load_breast_cancer":
-        return load_wdbc(contract)
+    if contract.source in BUILTIN_SOURCES:
+        return BUILTIN_SOURCES[contract.source](contract)
     where = f" in {input_path}" if input_path is not None else ""
     raise InputError(f"no input CSV found{where}, and the contract names no built-in source")
 
@@ -62,6 +62,10 @@ def load_wdbc(contract: DataContract) -> pd.DataFrame:
     frame = pd.DataFrame(data.data, columns=list(data.feature_names))
     frame.insert(0, contract.label_column, np.asarray(data.target_names)[data.target])
     return frame
+
+
+# The contract's `source` names one of these; anything else means "the input CSV is required".
+BUILTIN_SOURCES = {"sklearn:load_breast_cancer": load_wdbc}
 
 
 def to_model_frame(raw: pd.DataFrame, contract: DataContract) -> pd.DataFrame:

@@ -51,6 +51,20 @@ def test_writes_the_definition_offline_with_no_aws_configuration(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
+def test_stdout_is_the_definition_alone_and_the_sdk_stays_quiet(tmp_path):
+    """`get-pipeline-definition | jq` works: no config INFO lines, banners or upload chatter anywhere,
+    even where the SDK's own v2-warning switch is not set."""
+    env = {k: v for k, v in os.environ.items() if k not in (*AWS_VARIABLES, "SAGEMAKER_SUPPRESS_V2_WARNING")}
+    env.update(HOME=str(tmp_path / "home"), MLOPS_HOME=str(tmp_path / "mlops"))
+    script = Path(sys.executable).parent / "get-pipeline-definition"
+    result = subprocess.run([str(script)], env=env, capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["Steps"]
+    for noise in ("sagemaker.config INFO", "SDK v2", "DeprecationWarning", "UserWarning", "Uploaded None", "INFO"):
+        assert noise not in result.stderr + result.stdout, noise
+
+
 def test_bad_arguments_exit_2(tmp_path):
     from pipelines import get_pipeline_definition
 

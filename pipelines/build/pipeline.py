@@ -39,7 +39,9 @@ def get_pipeline(sagemaker_session=None, **kwargs) -> Pipeline:
     role = settings.role or (LOCAL_ROLE_ARN if settings.target == "local" else _execution_role(session))
     contract = load_contract()
 
-    params = build_parameters(settings, _default_input_data(settings, session), _human_labels_prefix(settings, session))
+    params = build_parameters(
+        settings, _default_input_data(settings, session, contract), _human_labels_prefix(settings, session)
+    )
     preprocess = preprocess_step(settings, params, session, role)
     train = train_step(settings, params, session, role, preprocess)
     evaluate = evaluate_step(settings, params, session, role, preprocess, train)
@@ -78,15 +80,20 @@ def _execution_role(session) -> str:
     return get_execution_role(session)
 
 
-def _default_input_data(settings: PipelineSettings, session) -> str:
-    """`input_data_url` when given, else the contract's built-in dataset uploaded as a CSV."""
+def _default_input_data(settings: PipelineSettings, session, contract) -> str:
+    """InputDataUrl's default: `input_data_url` when given, else the contract's built-in dataset
+    uploaded as a CSV; a contract with no built-in source defaults to the documented input prefix
+    `s3://<bucket>/<pipeline>/data/input/`, so `--param InputDataUrl=...` at run time is enough (a run
+    that overrides nothing and finds nothing there fails in PreprocessData, naming the prefix)."""
     from sagemaker.s3 import S3Uploader
 
-    from processing.preprocess import load_raw
+    from processing.preprocess import BUILTIN_SOURCES, load_raw
 
     if settings.input_data_url:
         return settings.input_data_url
-    body = load_raw(load_contract(), None).to_csv(index=False)
+    if contract.source not in BUILTIN_SOURCES:
+        return f"s3://{session.default_bucket()}/{settings.pipeline_name}/data/input/"
+    body = load_raw(contract, None).to_csv(index=False)
     digest = hashlib.sha256(body.encode()).hexdigest()[:16]
     uri = f"s3://{session.default_bucket()}/{settings.pipeline_name}/data/{digest}/dataset.csv"
     return S3Uploader.upload_string_as_file_body(body, uri, sagemaker_session=session)

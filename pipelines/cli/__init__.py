@@ -52,5 +52,19 @@ class LazyGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, home: str | None) -> None:
     """SageMaker MLOps template with drift monitoring and human review, online and offline."""
+    from pipelines.quiet_sdk import quiet_sdk
+
+    quiet_sdk()
     if home:
-        os.environ["MLOPS_HOME"] = home  # reaches local jobs started as subprocesses too
+        # For the command's lifetime only (it must reach the local jobs it starts as subprocesses);
+        # restored afterwards, so invoking the group in-process (tests, notebooks) leaks nothing.
+        previous = os.environ.get("MLOPS_HOME")
+        os.environ["MLOPS_HOME"] = home
+        ctx.call_on_close(lambda: _restore_env("MLOPS_HOME", previous))
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value

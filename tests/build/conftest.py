@@ -5,11 +5,18 @@ import pytest
 
 
 def build_definition(home, **kwargs) -> dict:
-    """The pipeline definition built for the local target in `home`."""
-    os.environ["MLOPS_HOME"] = str(home)
+    """The pipeline definition built for the local target in `home` (MLOPS_HOME restored afterwards)."""
     from pipelines.build.pipeline import get_pipeline
 
-    return json.loads(get_pipeline(**kwargs).definition())
+    previous = os.environ.get("MLOPS_HOME")
+    os.environ["MLOPS_HOME"] = str(home)
+    try:
+        return json.loads(get_pipeline(**kwargs).definition())
+    finally:
+        if previous is None:
+            os.environ.pop("MLOPS_HOME", None)
+        else:
+            os.environ["MLOPS_HOME"] = previous
 
 
 def all_steps(definition: dict) -> list[dict]:

@@ -39,3 +39,25 @@ def test_the_root_lists_every_family():
 def test_an_unknown_command_is_a_usage_error():
     result = CliRunner().invoke(main, ["frobnicate"])
     assert result.exit_code == 2 and "No such command 'frobnicate'" in result.output
+
+
+def test_home_reaches_the_command_and_does_not_outlive_it(tmp_path, monkeypatch):
+    """--home sets MLOPS_HOME for the command (its subprocesses need it), and restores it after."""
+    monkeypatch.setenv("MLOPS_HOME", str(tmp_path / "before"))
+    seen = {}
+
+    @main.command("probe-home")
+    def probe() -> None:
+        import os
+
+        seen["home"] = os.environ["MLOPS_HOME"]
+
+    try:
+        result = CliRunner().invoke(main, ["--home", str(tmp_path / "given"), "probe-home"])
+    finally:
+        main.commands.pop("probe-home")
+    assert result.exit_code == 0, result.output
+    assert seen["home"] == str(tmp_path / "given")
+    import os
+
+    assert os.environ["MLOPS_HOME"] == str(tmp_path / "before")
