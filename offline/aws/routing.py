@@ -115,9 +115,11 @@ class ServiceRoute:
         protocol = meta.get("protocol", "")
         templates = ()
         if protocol.startswith("rest-"):
-            templates = tuple(
-                _template(op.http.get("method", "GET"), op.http.get("requestUri", "/"))
-                for op in (model.operation_model(name) for name in model.operation_names)
+            templates = tuple(  # distinct ones only: S3's ~100 operations share a handful of paths
+                dict.fromkeys(
+                    _template(op.http.get("method", "GET"), op.http.get("requestUri", "/"))
+                    for op in (model.operation_model(name) for name in model.operation_names)
+                )
             )
         return cls(
             entry=entry,
