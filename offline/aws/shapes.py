@@ -23,6 +23,8 @@ from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.utils import parse_timestamp
 from botocore.validate import ParamValidator
 
+from offline.aws.errors import SerializationException
+
 _SESSION_LOCK = threading.Lock()
 _SESSION = None
 
@@ -70,8 +72,10 @@ def from_wire_json(shape: Shape | None, value: Any) -> Any:
     if kind == "timestamp" and isinstance(value, (int, float, str)) and not isinstance(value, bool):
         try:
             return parse_timestamp(value)
-        except (ValueError, TypeError, OverflowError):
+        except (ValueError, TypeError):
             return value  # ParamValidator reports it
+        except (OverflowError, RuntimeError, OSError):  # out of any calendar: botocore's checks would crash too
+            raise SerializationException(f"Timestamp {str(value)[:40]!r} is out of range") from None
     if kind == "blob" and isinstance(value, str):
         try:
             return base64.b64decode(value, validate=True)
