@@ -201,6 +201,14 @@ def test_a_body_shorter_than_its_content_length_is_incomplete(server, quiet_log)
     assert (server.runtime.home / "s3" / "bkt" / "obj").read_bytes() == b"old"
 
 
+def _aws_chunked_put(declared: str, framed: bytes) -> bytes:
+    head = (
+        f"PUT /bkt/obj HTTP/1.1\r\nHost: x\r\nAuthorization: {SIGNED_S3}\r\nContent-Encoding: aws-chunked\r\n"
+        f"X-Amz-Decoded-Content-Length: {declared}\r\nContent-Length: {len(framed)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + framed
+
+
 @pytest.mark.parametrize(
     ("declared", "code", "message"),
     [
@@ -212,14 +220,9 @@ def test_a_body_shorter_than_its_content_length_is_incomplete(server, quiet_log)
 )
 def test_a_false_decoded_content_length_is_refused(server, quiet_log, declared, code, message):
     _put(server, "/bkt", b"")
-    _put(server, "/bkt/obj", b"old")
     framed = b"5;chunk-signature=0\r\nhello\r\n0;chunk-signature=0\r\n\r\n"
-    request = (
-        f"PUT /bkt/obj HTTP/1.1\r\nHost: x\r\nAuthorization: {SIGNED_S3}\r\nContent-Encoding: aws-chunked\r\n"
-        f"X-Amz-Decoded-Content-Length: {declared}\r\nContent-Length: {len(framed)}\r\n\r\n"
-    )
-    honest = request.replace(f"Length: {declared}", "Length: 5").encode() + framed
-    status, _, body, then = _exchange(server, request.encode("latin-1") + framed, then=honest)
+    honest = _aws_chunked_put("5", framed)
+    status, _, body, then = _exchange(server, _aws_chunked_put(declared, framed), then=honest)
     assert (status, _code(body)) == (400, code) and message in body
     assert then == 200  # the HTTP framing was sound: the same connection takes the next request
     assert (server.runtime.home / "s3" / "bkt" / "obj").read_bytes() == b"hello"
@@ -228,12 +231,7 @@ def test_a_false_decoded_content_length_is_refused(server, quiet_log, declared, 
 def test_a_false_decoded_length_leaves_the_stored_object(server, quiet_log):
     _put(server, "/bkt", b"")
     _put(server, "/bkt/obj", b"old")
-    framed = b"5\r\nhello\r\n0\r\n\r\n"
-    request = (
-        f"PUT /bkt/obj HTTP/1.1\r\nHost: x\r\nAuthorization: {SIGNED_S3}\r\nContent-Encoding: aws-chunked\r\n"
-        f"X-Amz-Decoded-Content-Length: 50\r\nContent-Length: {len(framed)}\r\n\r\n"
-    )
-    assert _exchange(server, request.encode() + framed)[0] == 400
+    assert _exchange(server, _aws_chunked_put("50", b"5\r\nhello\r\n0\r\n\r\n"))[0] == 400
     assert (server.runtime.home / "s3" / "bkt" / "obj").read_bytes() == b"old"
 
 

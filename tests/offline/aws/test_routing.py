@@ -69,13 +69,16 @@ def server(tmp_path):
         yield srv
 
 
-@pytest.fixture
-def clients(server):
+def _client(name: str, endpoint_url: str, config: Config | None = None):
     session = boto3.Session(
         aws_access_key_id=DUMMY_ACCESS_KEY_ID, aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY, region_name="us-east-1"
     )
-    config = Config(retries={"max_attempts": 1})
-    return lambda name: session.client(name, endpoint_url=server.endpoint_url, config=config)
+    return session.client(name, endpoint_url=endpoint_url, config=config or Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture
+def clients(server):
+    return lambda name: _client(name, server.endpoint_url)
 
 
 # -- the table ------------------------------------------------------------------------------------------
@@ -249,14 +252,7 @@ def test_presigned_urls_reach_s3(clients, server):
 
     clients("s3").create_bucket(Bucket="sagemaker")
     clients("s3").put_object(Bucket="sagemaker", Key="human-loops/x", Body=b"presigned")
-    v4 = boto3.client(
-        "s3",
-        endpoint_url=server.endpoint_url,
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        region_name="us-east-1",
-        config=Config(signature_version="s3v4"),
-    )
+    v4 = _client("s3", server.endpoint_url, config=Config(signature_version="s3v4"))
     for s3, marker in ((v4, "X-Amz-Credential="), (clients("s3"), "AWSAccessKeyId=")):
         url = s3.generate_presigned_url("get_object", Params={"Bucket": "sagemaker", "Key": "human-loops/x"})
         assert marker in url
@@ -271,11 +267,4 @@ def test_serves_on_ipv6_loopback(tmp_path):
         pytest.skip(f"no IPv6 loopback here: {e}")
     with server:
         assert server.endpoint_url.startswith("http://[::1]:")
-        sts = boto3.client(
-            "sts",
-            endpoint_url=server.endpoint_url,
-            aws_access_key_id="x",
-            aws_secret_access_key="x",
-            region_name="us-east-1",
-        )
-        assert sts.get_caller_identity()["Account"] == "123456789012"
+        assert _client("sts", server.endpoint_url).get_caller_identity()["Account"] == "123456789012"
