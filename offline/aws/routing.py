@@ -21,7 +21,8 @@ for boto3), so the host rarely helps and a path alone never decides: an S3 bucke
 
 Everything but the registration comes from botocore's model of the service (`signingName`,
 `endpointPrefix`, `protocol`, `targetPrefix`, `apiVersion`, each operation's `requestUri`), so a new
-service is one line: `register_service("sagemaker-a2i-runtime", "offline.review.a2i:A2IRuntimeService")`.
+service is one line in `BUILT_IN`: `ServiceEntry("sagemaker-a2i-runtime", "offline.review.a2i:A2IRuntimeService")`
+(or `register_service(...)` at run time).
 """
 
 from __future__ import annotations
@@ -56,7 +57,14 @@ class ServiceEntry:
         return "AWS_ENDPOINT_URL_" + self.service_id.replace("-", "_").upper()
 
 
-SERVICES: dict[str, ServiceEntry] = {}
+# The services every process serves locally (the in-process hook, LocalAWSServer, `mlops local serve`).
+# A new service is one entry here; its class is imported on first use only.
+BUILT_IN = (
+    ServiceEntry("sagemaker", "offline.aws.sagemaker.service:SageMakerService"),
+    ServiceEntry("sts", "offline.aws.sts.service:STSService"),
+    ServiceEntry("s3", "offline.aws.s3.service:S3Service", anonymous=True),
+)
+SERVICES: dict[str, ServiceEntry] = {entry.name: entry for entry in BUILT_IN}
 
 
 def register_service(name: str, factory: str, *, anonymous: bool = False) -> None:
@@ -68,14 +76,6 @@ def register_service(name: str, factory: str, *, anonymous: bool = False) -> Non
     if not is_service(name):  # fail here, not on the first request
         raise ValueError(f"botocore knows no service named {name!r} (boto3.client's name, e.g. 'stepfunctions')")
     SERVICES[name] = ServiceEntry(name, factory, anonymous)
-
-
-for _entry in (
-    ServiceEntry("sagemaker", "offline.aws.sagemaker.service:SageMakerService"),
-    ServiceEntry("sts", "offline.aws.sts.service:STSService"),
-    ServiceEntry("s3", "offline.aws.s3.service:S3Service", anonymous=True),
-):
-    SERVICES[_entry.name] = _entry
 
 
 class MissingAuthenticationToken(ServiceError):

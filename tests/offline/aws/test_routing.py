@@ -100,6 +100,14 @@ def test_routes_come_from_botocore_models(stubs):
     assert SERVICES["sagemaker-a2i-runtime"].endpoint_env_var == "AWS_ENDPOINT_URL_SAGEMAKER_A2I_RUNTIME"
 
 
+def test_the_built_in_table_names_botocore_services():
+    from offline.aws.routing import BUILT_IN
+    from offline.aws.shapes import is_service
+
+    assert [entry.name for entry in BUILT_IN if not is_service(entry.name)] == []
+    assert {r.entry.name for r in Router(BUILT_IN).routes} == {"s3", "sagemaker", "sts"}
+
+
 def test_register_service_refuses_a_name_botocore_does_not_know(monkeypatch):
     monkeypatch.setattr("offline.aws.routing.SERVICES", dict(SERVICES))
     with pytest.raises(ValueError, match="botocore knows no service named 'states'"):
