@@ -27,6 +27,7 @@ service is one line in `BUILT_IN`: `ServiceEntry("sagemaker-a2i-runtime", "offli
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -148,9 +149,15 @@ class ServiceRoute:
             if form.get("Action") in self.operations and form.get("Version", self.api_version) == self.api_version:
                 return _TARGET_SCORE
             return None
-        path = request.raw_path
-        scores = [t.literal for t in self.templates if t.method == request.method and t.pattern.match(path)]
+        scores = self._path_scores(request.method, request.raw_path)
+        if not scores and self.protocol == "rest-xml" and _is_dns_name(request.host):
+            # S3's virtual-hosted style: the bucket is the host's first label, not the path's first segment
+            bucket = request.host.split(".", 1)[0]
+            scores = self._path_scores(request.method, f"/{bucket}{request.raw_path.rstrip('/')}")
         return max(scores, default=None)
+
+    def _path_scores(self, method: str, path: str) -> list[int]:
+        return [t.literal for t in self.templates if t.method == method and t.pattern.match(path)]
 
 
 def _template(method: str, request_uri: str) -> _Template:
@@ -163,6 +170,16 @@ def _template(method: str, request_uri: str) -> _Template:
             regex += re.escape(piece)
     literal = len(_LABEL.sub("", path))
     return _Template(method, re.compile(f"^{regex}/?$"), literal)
+
+
+def _is_dns_name(host: str) -> bool:
+    """A dotted host name (not an IP address), which may carry an S3 bucket as its first label."""
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return "." in name
+    return False
 
 
 def _form_if_any(request: Request) -> dict[str, str]:

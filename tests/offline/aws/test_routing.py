@@ -141,9 +141,11 @@ def test_s3_paths_that_look_like_other_services_stay_s3(stubs):
     router = Router(SERVICES.values())
     for path in ("/sagemaker", "/human-loops/l-1", "/sagemaker/human-loops", "/endpoints/e/invocations", "/"):
         assert router.route(_signed("GET", path, "s3"), "s3") == "s3", path
-    # S3's virtual-hosted style: a bucket named like another service's endpoint prefix
-    host = "api.sagemaker.s3.us-east-1.amazonaws.com"
-    assert router.route(_signed("GET", "/", "s3", host=host), "s3") == "s3"
+    # S3's virtual-hosted style (the bucket in the host), a bucket named like another service's endpoint prefix
+    for host in ("api.sagemaker.s3.us-east-1.amazonaws.com", "bkt.localhost:4599"):
+        for method in ("GET", "PUT", "DELETE", "HEAD"):
+            assert router.route(_signed(method, "/", "s3", host=host), "s3") == "s3", (method, host)
+        assert router.route(_signed("PUT", "/key/x", "s3", host=host), "s3") == "s3"
 
 
 def test_a_request_no_local_service_matches_is_a_clear_error(stubs):
