@@ -14,7 +14,8 @@ for boto3), so the host rarely helps and a path alone never decides: an S3 bucke
    operations the request's shape matches most specifically: `X-Amz-Target: <targetPrefix>.<Operation>`
    (json), a form `Action` (query), or method and path against the operations' `requestUri` templates
    (rest-json, rest-xml; the template with the most literal characters wins, so S3's `/{Bucket}/{Key+}`
-   loses to any literal path of a service that signs as `s3`). No match is a `NotImplemented` error;
+   loses to any literal path of a service that signs as `s3`; in S3's virtual-hosted style the host's first
+   label stands in for the bucket). No match is a `NotImplemented` error;
 3. for an unsigned request: an X-Amz-Target naming a registered json service, a form whose Action (and
    Version) belong to a registered query service, else the service registered as `anonymous` (S3, which
    answers anonymous requests) when one of its templates fits; otherwise `MissingAuthenticationToken`.
