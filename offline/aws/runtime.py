@@ -1,9 +1,9 @@
-"""One local AWS per MLOPS_HOME: picks the service a request is for and hands it over.
+"""One local AWS per MLOPS_HOME: builds the registered services and hands each request to its service.
 
-Both transports end here: the in-process botocore hook (which knows the service from its event name) and
-the HTTP server (which tells services apart by X-Amz-Target, the SigV4 scope, or the form's Action).
-New services register a factory with `register_service`, so later milestones add A2I or the endpoint
-runtime without touching this module.
+Both transports end here: the in-process botocore hook (which knows the service from botocore's event
+name) and the HTTP server (which does not: `routing` decides, from the SigV4 credential scope,
+X-Amz-Target, the form's Action or the path). New services register in `routing` (`register_service`),
+so later milestones add A2I or Step Functions without touching this module.
 """
 
 from __future__ import annotations
@@ -18,27 +18,18 @@ from typing import TYPE_CHECKING
 from offline.aws.constants import DEFAULT_REGION, LOCAL_ACCOUNT_ID
 from offline.aws.errors import NotImplementedByLocalRuntime, ServiceError
 from offline.aws.protocols import Context
+from offline.aws.routing import SERVICES, register_service, router
 from offline.aws.wire import Request, Response
 from offline.home import mlops_home
 
 if TYPE_CHECKING:
+    from offline.aws.service import Service
     from offline.state import StateDB
     from offline.store import ObjectStore
 
-# service name (botocore's, = the hyphenated service id for these) -> "module:Class"; order = HTTP claim order
-SERVICES: dict[str, str] = {
-    "sagemaker": "offline.aws.sagemaker.service:SageMakerService",
-    "sts": "offline.aws.sts.service:STSService",
-    "s3": "offline.aws.s3.service:S3Service",
-}
-FALLBACK_SERVICE = "s3"  # S3 requests may be unsigned and carry no other marker
+__all__ = ["SERVICES", "LocalAWS", "error_response", "register_service", "runtime_for"]
 
 _REGION_IN_HOST = ("amazonaws.com",)
-
-
-def register_service(name: str, factory: str) -> None:
-    """Add a local service: `factory` is "module:Class", Class(runtime) builds it."""
-    SERVICES[name] = factory
 
 
 class LocalAWS:
@@ -69,59 +60,78 @@ class LocalAWS:
                 self._db = StateDB(self.home / "state.db")
             return self._db
 
-    def service(self, name: str):
+    def service(self, name: str) -> Service | None:
+        """The registered service `name`, built on first use; None if no such service is registered."""
         with self._lock:
             built = self._services.get(name)
         if built is not None:
             return built
-        factory = SERVICES.get(name)
-        if factory is None:
+        entry = SERVICES.get(name)
+        if entry is None:
             return None
-        module_name, class_name = factory.split(":")
+        module_name, class_name = entry.factory.split(":")
         built = getattr(importlib.import_module(module_name), class_name)(self)
         with self._lock:
             return self._services.setdefault(name, built)
 
     def handle(self, request: Request, service: str | None = None, operation: str | None = None) -> Response:
-        """Answer one request. `service`/`operation` are botocore's ids when the caller knows them."""
+        """Answer one request. `service` (botocore's service name or event-name id) and `operation` are
+        given when the caller knows them (the in-process hook); otherwise the request is routed."""
         region, signing_service = request.signing_scope()
         ctx = Context(region or _region_from_host(request.host) or DEFAULT_REGION, LOCAL_ACCOUNT_ID, _request_id())
-        name = service or self._claim(request, signing_service)
-        handler = self.service(name) if name else None
-        if handler is None:
-            return unknown_service_response(name or signing_service or "unknown", request, ctx, operation)
+        try:
+            if service is not None:
+                name = service if service in SERVICES else router().known(service)
+                if name is None:
+                    raise NotImplementedByLocalRuntime(service, operation or _operation_hint(request))
+            else:
+                name = router().route(request, signing_service)
+            handler = self.service(name)
+        except ServiceError as error:
+            return error_response(error, request, ctx, service or signing_service)
         return handler.handle(request, ctx)
 
-    def _claim(self, request: Request, signing_service: str | None) -> str | None:
-        for name, factory in SERVICES.items():
-            module_name, class_name = factory.split(":")
-            cls = getattr(importlib.import_module(module_name), class_name)
-            if cls.claims(request, signing_service):
-                return name
-        if signing_service in (None, FALLBACK_SERVICE):
-            return FALLBACK_SERVICE
-        return None
+    def close(self) -> None:
+        """End whatever the services started (their `close()`), e.g. before `mlops local serve` exits."""
+        with self._lock:
+            services = list(self._services.values())
+        for built in services:
+            close = getattr(built, "close", None)
+            if close is not None:
+                close()
 
 
-def unknown_service_response(service: str, request: Request, ctx: Context, operation: str | None = None) -> Response:
-    """A clear NotImplemented error in the wire format the client's parser expects."""
-    error: ServiceError = NotImplementedByLocalRuntime(service, operation or _operation_hint(request))
-    if _protocol_of(service) in ("json", "rest-json"):
-        from offline.aws.protocols.json import json_error_response
+def error_response(error: ServiceError, request: Request, ctx: Context, service: str | None = None) -> Response:
+    """An error in the wire format the client's parser expects, for a request no service has taken.
 
-        return json_error_response(error, ctx)
+    The format is that of `service` when botocore knows it; else the request tells: JSON for an
+    X-Amz-Target or a JSON body, query XML for a form, S3's XML for anything else (unsigned requests).
+    """
+    from offline.aws.protocols.json import json_error_response
     from offline.aws.protocols.query import query_error_response
+    from offline.aws.protocols.rest_xml import rest_xml_error_response
 
+    protocol = _protocol_of(service) if service else None
+    if protocol is None:
+        content_type = request.headers.get("content-type", "").lower()
+        if "x-amz-target" in request.headers or "json" in content_type:
+            protocol = "json"
+        elif content_type.startswith("application/x-www-form-urlencoded"):
+            protocol = "query"
+        else:
+            protocol = "rest-xml"
+    if protocol in ("json", "rest-json"):
+        content_type = request.headers.get("content-type", "")
+        return json_error_response(error, ctx, content_type if "json" in content_type else "application/json")
+    if protocol == "rest-xml":
+        return rest_xml_error_response(error, ctx, request)
     return query_error_response(error, ctx)
 
 
 def _protocol_of(service: str) -> str | None:
-    from offline.aws.shapes import service_model
+    from offline.aws.shapes import is_service, service_model
 
-    try:
-        return service_model(service).metadata.get("protocol")
-    except Exception:  # unknown to botocore: any format will do
-        return None
+    return service_model(service).metadata.get("protocol") if is_service(service) else None
 
 
 def _operation_hint(request: Request) -> str | None:

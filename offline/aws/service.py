@@ -48,11 +48,6 @@ class Service:
         self.model = service_model(self.name)
         self.protocol = protocol
 
-    @classmethod
-    def claims(cls, request: Request, signing_service: str | None) -> bool:
-        """Whether a request that arrived over HTTP is meant for this service."""
-        return signing_service == cls.name
-
     def handle(self, request: Request, ctx: Context) -> Response:
         try:
             name = self.protocol.operation(request)
@@ -74,3 +69,6 @@ class Service:
 
     def validate(self, op: OperationModel, params: dict) -> None:
         """Check the parsed request against the model; services override it with their own rules."""
+
+    def close(self) -> None:
+        """End anything the service started (processes, threads); called when its runtime closes."""

@@ -23,18 +23,32 @@ from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.utils import parse_timestamp
 from botocore.validate import ParamValidator
 
+from offline.aws.errors import SerializationException
+
 _SESSION_LOCK = threading.Lock()
 _SESSION = None
+
+
+def _session() -> botocore.session.Session:
+    """The one botocore session models are read from; call with _SESSION_LOCK held (it is not thread-safe)."""
+    global _SESSION
+    if _SESSION is None:
+        _SESSION = botocore.session.get_session()
+    return _SESSION
 
 
 @functools.cache
 def service_model(name: str) -> ServiceModel:
     """botocore's model of a service (loaded once per process; the SageMaker one is large)."""
-    global _SESSION
     with _SESSION_LOCK:
-        if _SESSION is None:
-            _SESSION = botocore.session.get_session()
-        return _SESSION.get_service_model(name)
+        return _session().get_service_model(name)
+
+
+@functools.cache
+def is_service(name: str) -> bool:
+    """Whether botocore has a model for service `name` (lists its data folders; loads no model)."""
+    with _SESSION_LOCK:
+        return name in _session().get_available_services()
 
 
 def operation_model(service: str, operation: str) -> OperationModel:
@@ -58,8 +72,10 @@ def from_wire_json(shape: Shape | None, value: Any) -> Any:
     if kind == "timestamp" and isinstance(value, (int, float, str)) and not isinstance(value, bool):
         try:
             return parse_timestamp(value)
-        except (ValueError, TypeError, OverflowError):
+        except (ValueError, TypeError):
             return value  # ParamValidator reports it
+        except (OverflowError, RuntimeError, OSError):  # out of any calendar: botocore's checks would crash too
+            raise SerializationException(f"Timestamp {str(value)[:40]!r} is out of range") from None
     if kind == "blob" and isinstance(value, str):
         try:
             return base64.b64decode(value, validate=True)

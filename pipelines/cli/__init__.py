@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "demo": "pipelines.cli.demo:command",
     "deploy": "pipelines.cli.deploy:command",
     "endpoint": "pipelines.cli.endpoint:group",
+    "local": "pipelines.cli.local:group",
     "monitor": "pipelines.cli.monitor:group",
     "pipeline": "pipelines.cli.pipeline:group",
     "registry": "pipelines.cli.registry:group",

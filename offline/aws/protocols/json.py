@@ -27,14 +27,7 @@ class JsonProtocol:
         return name
 
     def parse(self, request: Request, op: OperationModel) -> dict[str, Any]:
-        raw = request.read_body()
-        try:
-            params = json.loads(raw) if raw.strip() else {}
-        except ValueError as e:
-            raise SerializationException(f"Request body is not valid JSON: {e}") from None
-        if not isinstance(params, dict):
-            raise SerializationException("Request body must be a JSON object")
-        return from_wire_json(op.input_shape, params)
+        return from_wire_json(op.input_shape, load_json_object(request.read_body()))
 
     def serialize(self, op: OperationModel, result: dict | None, ctx: Context) -> Response:
         body = to_wire_json(op.output_shape, result or {}) if op.output_shape else {}
@@ -45,6 +38,59 @@ class JsonProtocol:
 
     def _response(self, status: int, body: dict, ctx: Context) -> Response:
         return _json_response(status, body, ctx, self.content_type)
+
+
+MAX_JSON_DEPTH = 64  # far beyond any AWS input shape; keeps shape walks well inside Python's recursion limit
+
+
+def load_json_object(raw: bytes) -> dict[str, Any]:
+    """A JSON-protocol request body -> dict; anything else is AWS's `SerializationException` (400).
+
+    Refused: bodies that are not UTF-8 (the protocols' only encoding), not JSON, not an object, nested
+    deeper than MAX_JSON_DEPTH, or holding a lone surrogate escape (`"\\ud800"`, which no UTF-8 store can hold).
+    An empty body is an empty object, as AWS treats it.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SerializationException(f"Request body is not UTF-8 (byte {e.start})") from None
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise SerializationException(f"Request body nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as e:
+        raise SerializationException(f"Request body is not valid JSON: {e}") from None
+    if not isinstance(value, dict):
+        raise SerializationException("Request body must be a JSON object")
+    _check_nesting_and_text(value)
+    return value
+
+
+def _check_nesting_and_text(value: Any) -> None:
+    """Walk the decoded body without recursion: depth within MAX_JSON_DEPTH, every string valid Unicode."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise SerializationException(f"Request body nests deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(item, dict):
+            for key, member in item.items():
+                _check_text(key)
+                stack.append((member, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((member, depth + 1) for member in item)
+        elif isinstance(item, str):
+            _check_text(item)
+
+
+def _check_text(text: str) -> None:
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise SerializationException("Request body holds a lone UTF-16 surrogate escape") from None
 
 
 def json_error_response(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 from xml.etree import ElementTree as ET
 
 from botocore.model import OperationModel, ServiceModel
@@ -19,23 +18,15 @@ class QueryProtocol:
         self.model = model
         self.namespace = model.metadata.get("xmlNamespace", "")
 
-    def _form(self, request: Request) -> dict[str, str]:
-        if not hasattr(request, "_query_form"):
-            form = dict(request.query)
-            if request.method == "POST":
-                form.update(parse_qsl(request.read_body().decode("utf-8", "replace"), keep_blank_values=True))
-            request._query_form = form  # type: ignore[attr-defined]
-        return request._query_form  # type: ignore[attr-defined]
-
     def operation(self, request: Request) -> str:
-        action = self._form(request).get("Action")
+        action = request.form().get("Action")
         if not action:
             raise ServiceError.of("MissingAction", "Missing Action", 400)
         return action
 
     def parse(self, request: Request, op: OperationModel) -> dict[str, Any]:
         """Top-level scalar members only: enough for the operations answered locally."""
-        form = self._form(request)
+        form = request.form()
         shape = op.input_shape
         if shape is None:
             return {}

@@ -163,19 +163,24 @@ class RestXmlProtocol:
         return Response(status, headers, body, length=length)
 
     def serialize_error(self, error: ServiceError, ctx: Context, request: Request | None = None) -> Response:
-        headers = Headers({"x-amz-request-id": ctx.request_id, "x-amz-id-2": ctx.request_id})
-        if error.status == 304 or (request is not None and request.method == "HEAD"):  # S3 sends no body
-            headers["Content-Length"] = "0"
-            return Response(error.status, headers, b"")
-        root = ET.Element("Error")
-        ET.SubElement(root, "Code").text = error.code
-        ET.SubElement(root, "Message").text = error.message
-        for name, value in error.fields.items():
-            ET.SubElement(root, name).text = str(value)
-        ET.SubElement(root, "RequestId").text = ctx.request_id
-        data = to_bytes(root)
-        headers.update({"content-type": "application/xml", "content-length": str(len(data))})
-        return Response(error.status, headers, data)
+        return rest_xml_error_response(error, ctx, request)
+
+
+def rest_xml_error_response(error: ServiceError, ctx: Context, request: Request | None = None) -> Response:
+    """The one wire form of an S3 error: `<Error><Code/><Message/>…</Error>`; HEAD and 304 carry no body."""
+    headers = Headers({"x-amz-request-id": ctx.request_id, "x-amz-id-2": ctx.request_id})
+    if error.status == 304 or (request is not None and request.method == "HEAD"):  # S3 sends no body
+        headers["Content-Length"] = "0"
+        return Response(error.status, headers, b"")
+    root = ET.Element("Error")
+    ET.SubElement(root, "Code").text = error.code
+    ET.SubElement(root, "Message").text = error.message
+    for name, value in error.fields.items():
+        ET.SubElement(root, name).text = str(value)
+    ET.SubElement(root, "RequestId").text = ctx.request_id
+    data = to_bytes(root)
+    headers.update({"content-type": "application/xml", "content-length": str(len(data))})
+    return Response(error.status, headers, data)
 
 
 def _route(op: OperationModel) -> _Route | None:

@@ -25,6 +25,7 @@ from offline.store import (
     UPLOADS_DIR,
     InvalidBucketName,
     InvalidKey,
+    InvalidS3Uri,
     KeyConflict,
     NoSuchObject,
     ObjectInfo,
@@ -256,6 +257,10 @@ def _store_errors(bucket: str, key: str | None = None):
             raise errors.KeyTooLongError("Your key is too long") from None
         raise errors.InvalidArgument(str(e)) from None
     except KeyConflict as e:
+        raise errors.InvalidArgument(str(e)) from None
+    except InvalidS3Uri as e:  # the store checks the whole URI's length before the key's
+        if key is not None and len(key.encode("utf-8", "surrogatepass")) > 1024:
+            raise errors.KeyTooLongError("Your key is too long") from None
         raise errors.InvalidArgument(str(e)) from None
     except NoSuchObject:
         raise errors.NoSuchKey(key or "") from None

@@ -47,6 +47,10 @@ class InvalidBucketName(ServiceError):
     code, status = "InvalidBucketName", 400
 
 
+class InvalidLocationConstraint(ServiceError):
+    code, status = "InvalidLocationConstraint", 400
+
+
 class InvalidArgument(ServiceError):
     code, status = "InvalidArgument", 400
 

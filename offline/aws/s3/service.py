@@ -36,6 +36,7 @@ ROOT_NAMES = {
 }
 _STORED_HEADERS = ("ContentEncoding", "ContentDisposition", "ContentLanguage", "CacheControl")
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_REGION_RE = re.compile(r"^(?:EU|[a-z]{2}(?:-[a-z]+)+-\d{1,2})$")  # a region name (or S3's legacy "EU")
 
 
 class S3Service(Service):
@@ -56,6 +57,10 @@ class S3Service(Service):
     def create_bucket(self, params: dict, ctx: Context) -> dict:
         config = params.get("CreateBucketConfiguration") or {}
         region = config.get("LocationConstraint") or "us-east-1"
+        if not _REGION_RE.match(region):
+            raise errors.InvalidLocationConstraint(
+                "The specified location-constraint is not valid", LocationConstraint=region[:64]
+            )
         self.backend.create_bucket(params["Bucket"], region)
         return {"Location": f"/{params['Bucket']}"}
 

@@ -16,7 +16,6 @@ from offline.aws.sagemaker.backend import ModelRegistry
 from offline.aws.sagemaker.errors import ValidationException
 from offline.aws.service import Service, operation
 from offline.aws.shapes import service_model, validation_errors
-from offline.aws.wire import Request
 
 
 class SageMakerService(Service):
@@ -26,10 +25,6 @@ class SageMakerService(Service):
         model = service_model(self.name)
         super().__init__(JsonProtocol(model))
         self.registry = ModelRegistry(runtime.db, LOCAL_ACCOUNT_ID)
-
-    @classmethod
-    def claims(cls, request: Request, signing_service: str | None) -> bool:
-        return request.headers.get("x-amz-target", "").startswith("SageMaker.")
 
     def validate(self, op: OperationModel, params: dict) -> None:
         problem = validation_errors(op.input_shape, params)

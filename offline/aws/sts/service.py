@@ -7,7 +7,6 @@ from offline.aws.protocols import Context
 from offline.aws.protocols.query import QueryProtocol
 from offline.aws.service import Service, operation
 from offline.aws.shapes import service_model
-from offline.aws.wire import Request
 
 
 class STSService(Service):
@@ -15,13 +14,6 @@ class STSService(Service):
 
     def __init__(self, runtime=None):
         super().__init__(QueryProtocol(service_model(self.name)))
-
-    @classmethod
-    def claims(cls, request: Request, signing_service: str | None) -> bool:
-        if signing_service is not None:
-            return signing_service == cls.name
-        content_type = request.headers.get("content-type", "")
-        return request.method == "POST" and content_type.startswith("application/x-www-form-urlencoded")
 
     @operation("GetCallerIdentity")
     def get_caller_identity(self, params: dict, ctx: Context) -> dict:

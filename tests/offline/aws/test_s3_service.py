@@ -38,6 +38,12 @@ def test_buckets(aws, s3):
     assert code_and_message(e)[0] == "BucketAlreadyOwnedByYou"
     names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert names == ["bkt", "eu-bkt", "second"]
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket="third", CreateBucketConfiguration={"LocationConstraint": "../../etc"})
+    assert code_and_message(e) == ("InvalidLocationConstraint", "The specified location-constraint is not valid")
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="bkt", Key="k" * 2000, Body=b"x")  # longer than 1024 bytes: S3's own error
+    assert code_and_message(e) == ("KeyTooLongError", "Your key is too long")
     assert (aws.home / "s3" / "second").is_dir()
 
 

@@ -53,3 +53,22 @@ def test_corrupted_upload_leaves_the_stored_object_intact(tmp_path):
     response = runtime.handle(Request("PUT", "http://127.0.0.1/bkt/obj", headers, body, length), service="s3")
     assert response.status == 400 and b"<Code>BadDigest</Code>" in response.body
     assert runtime.store.get_bytes("s3://bkt/obj") == b"old"
+
+
+def test_a_broken_stream_stays_broken():
+    """After a framing error the reader never resynchronises on the body's data (it may look like frames)."""
+    reader = AwsChunkedReader(io.BytesIO(b"1_0\r\n0123456789abcdef\r\n0\r\n\r\n"), framing="chunked")
+    for _ in range(2):
+        with pytest.raises(ServiceError) as e:
+            reader.read(10)
+        assert e.value.code == "InvalidRequest" and "chunk size line" in e.value.message
+
+
+def test_signing_scope_reads_header_presigned_and_sigv4a_credentials():
+    auth = "AWS4-HMAC-SHA256 Credential=AKID/20250101/eu-west-1/sagemaker/aws4_request, SignedHeaders=host"
+    assert Request("GET", "http://h/", Headers({"Authorization": auth})).signing_scope() == ("eu-west-1", "sagemaker")
+    url = "http://h/b/k?X-Amz-Credential=AKID%2F20250101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=0"
+    assert Request("GET", url, Headers()).signing_scope() == ("us-east-1", "s3")
+    sigv4a = "AWS4-ECDSA-P256-SHA256 Credential=AKID/20250101/s3/aws4_request, SignedHeaders=host"
+    assert Request("GET", "http://h/", Headers({"Authorization": sigv4a})).signing_scope() == (None, "s3")
+    assert Request("GET", "http://h/", Headers({"Authorization": "AWS AKID:sig"})).signing_scope() == (None, None)
