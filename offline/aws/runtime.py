@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 SERVICES: dict[str, str] = {
     "sagemaker": "offline.aws.sagemaker.service:SageMakerService",
     "sts": "offline.aws.sts.service:STSService",
+    "sfn": "offline.aws.states.service:StatesService",  # botocore service id of `stepfunctions`
     "s3": "offline.aws.s3.service:S3Service",
 }
 FALLBACK_SERVICE = "s3"  # S3 requests may be unsigned and carry no other marker
