@@ -51,10 +51,13 @@ def runtime_error(state: str, entered_event: int | None, detail: str) -> StatesE
 def matches(error_equals: list[str], error: StatesError) -> bool:
     """Whether a retrier's or catcher's ErrorEquals names this error, with AWS's wildcard rules.
 
-    States.ALL matches every error except States.Runtime and States.DataLimitExceeded; States.TaskFailed
-    matches the same set minus States.Timeout (a heartbeat timeout included).
+    States.Runtime is never retried nor caught (AWS: it always fails the execution). States.ALL matches every
+    other error except States.DataLimitExceeded; States.TaskFailed matches the same set minus States.Timeout
+    (a heartbeat timeout included).
     """
     name = error.error
+    if name == RUNTIME:
+        return False
     for wanted in error_equals:
         if wanted == name or (wanted == HEARTBEAT_TIMEOUT and error.heartbeat):
             return True
