@@ -118,7 +118,25 @@ class Machines:
 
 @pytest.fixture
 def machines(tmp_path) -> Machines:
-    return Machines(tmp_path / "home")
+    machines = Machines(tmp_path / "home")
+    yield machines
+    stop_running(machines.home)
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    """A home whose executions are stopped at teardown, so no background runner outlives its test."""
+    home = tmp_path / "home"
+    yield home
+    stop_running(home)
+
+
+def stop_running(home: Path) -> None:
+    if not (home / "state.db").exists():
+        return
+    backend = StepFunctionsBackend.for_home(home)
+    for row in backend.store.db.query("SELECT arn FROM sfn_executions WHERE status = 'RUNNING'"):
+        backend.stop_execution({"executionArn": row["arn"], "cause": "the test ended"})
 
 
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02):

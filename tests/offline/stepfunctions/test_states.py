@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from offline.stepfunctions.clock import SystemClock
-
-from .conftest import lint
+from tests.offline.stepfunctions.conftest import lint
 
 
 def test_pass_result_and_result_path(machines):

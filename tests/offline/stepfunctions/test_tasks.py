@@ -13,8 +13,7 @@ from botocore.awsrequest import AWSResponse
 
 from offline.stepfunctions.clock import SystemClock
 from offline.stepfunctions.tasks import java_service_name, parse_resource
-
-from .conftest import wait_until
+from tests.offline.stepfunctions.conftest import wait_until
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 

@@ -13,8 +13,7 @@ from botocore.exceptions import ClientError
 
 from offline.aws import local_session
 from offline.stepfunctions.clock import SystemClock
-
-from .conftest import wait_until
+from tests.offline.stepfunctions.conftest import wait_until
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:approvals"
 
