@@ -82,7 +82,11 @@ def _state_problems(name: str, state: Any, states: dict, at: str) -> list[str]:
                 found += problems(branch, f"{at}/Branches[{i}]")
     if kind == "Map":
         key = "ItemProcessor" if "ItemProcessor" in state else "Iterator"
-        found += problems(state.get(key), f"{at}/{key}")
+        processor = state.get(key)
+        mode = processor.get("ProcessorConfig", {}).get("Mode", "INLINE") if isinstance(processor, dict) else None
+        if mode != "INLINE" or "ItemReader" in state:
+            found.append(f"SCHEMA_VALIDATION_FAILED: Only inline Map states run locally (no distributed Map) at {at}")
+        found += problems(processor, f"{at}/{key}")
     if kind in ("Task", "Parallel", "Map"):
         found += _handler_problems(state, states, at)
     return found

@@ -29,6 +29,10 @@ class StatesError(Exception):
         self.cause = cause
         self.heartbeat = heartbeat
 
+    def details(self) -> dict:
+        """The error and cause members of a failure event (empty ones are left out, as AWS does)."""
+        return {key: value for key, value in (("error", self.error), ("cause", self.cause)) if value}
+
     def as_output(self) -> dict:
         """What a catcher places at its ResultPath: {"Error", "Cause"}."""
         return {"Error": self.error, "Cause": self.cause}

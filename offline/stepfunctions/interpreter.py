@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from offline.stepfunctions.clock import Clock, SystemClock
 from offline.stepfunctions.errors import ExecutionHalted, StatesError
-from offline.stepfunctions.scope import POLL_SECONDS, Runtime, Scope, dumps
+from offline.stepfunctions.scope import POLL_SECONDS, Runtime, Scope, carried, dumps
 from offline.stepfunctions.states import run_states
 from offline.stepfunctions.store import RUNNING, ExecutionStore
 from offline.stepfunctions.tasks import ClientFactory, Integrations
@@ -42,13 +42,12 @@ def run_execution(
     except ExecutionHalted:
         pass
     except StatesError as error:
-        details = {**({"error": error.error} if error.error else {}), **({"cause": error.cause} if error.cause else {})}
         store.close(
             execution_arn,
             "FAILED",
             clock.now().timestamp(),
             "ExecutionFailed",
-            details,
+            error.details(),
             scope.last_event,
             error=error.error or None,
             cause=error.cause or None,
@@ -60,7 +59,7 @@ def run_execution(
             "SUCCEEDED",
             clock.now().timestamp(),
             "ExecutionSucceeded",
-            {"output": text, "outputDetails": {"truncated": False}},
+            carried("output", output),
             scope.last_event,
             output=text,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,10 +29,10 @@ class Runtime:
     execution: Execution
     integrations: Integrations
     clock: Clock
-    poll_seconds: float = POLL_SECONDS
-    deadline: datetime | None = None
-    input: Any = None
-    start: datetime | None = field(default=None)
+    poll_seconds: float
+    deadline: datetime | None  # the state machine's TimeoutSeconds
+    input: Any
+    start: datetime
 
     def context(self) -> dict:
         execution = self.execution
@@ -112,6 +112,11 @@ class Scope:
 def dumps(value: Any) -> str:
     """JSON as the history and DescribeExecution carry it (compact)."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def carried(key: str, value: Any) -> dict:
+    """An event's data member and its details: {"output": "…", "outputDetails": {"truncated": false}}."""
+    return {key: dumps(value), f"{key}Details": {"truncated": False}}
 
 
 def seconds_between(start: datetime, end: datetime) -> float:

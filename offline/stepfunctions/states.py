@@ -24,7 +24,7 @@ from offline.stepfunctions.errors import (
     matches,
     runtime_error,
 )
-from offline.stepfunctions.scope import Scope, dumps, seconds_between
+from offline.stepfunctions.scope import Scope, carried, dumps, seconds_between
 from offline.stepfunctions.store import PENDING, PendingTask
 from offline.stepfunctions.tasks import JOB_SUCCEEDED, SYNC, WAIT_FOR_TASK_TOKEN, parse_resource
 
@@ -48,9 +48,7 @@ class _State:
     def __init__(self, name: str, state: dict, data: Any, scope: Scope):
         self.name, self.state, self.input, self.scope = name, state, data, scope
         self.entered_at = scope.runtime.clock.now()
-        self.entered_id = scope.event(
-            f"{state['Type']}StateEntered", {"name": name, "input": dumps(data), "inputDetails": {"truncated": False}}
-        )
+        self.entered_id = scope.event(f"{state['Type']}StateEntered", {"name": name, **carried("input", data)})
         self.retries = 0
 
     def context(self, **extra: Any) -> dict:
@@ -62,10 +60,14 @@ class _State:
         except PathError as e:
             raise runtime_error(self.name, self.entered_id, str(e)) from e
 
+    def filtered(self, field: str, data: Any) -> Any:
+        """InputPath or OutputPath applied to `data`."""
+        return self.paths(lambda: paths.apply_input_path(self.state.get(field, "$"), data, self.context()))
+
     def effective_input(self, **context: Any) -> Any:
         """InputPath, then Parameters."""
         ctx = self.context(**context)
-        data = self.paths(lambda: paths.apply_input_path(self.state.get("InputPath", "$"), self.input, ctx))
+        data = self.filtered("InputPath", self.input)
         if "Parameters" in self.state:
             data = self.paths(lambda: paths.payload(self.state["Parameters"], data, ctx))
         return data
@@ -76,14 +78,11 @@ class _State:
         if "ResultSelector" in self.state:
             result = self.paths(lambda: paths.payload(self.state["ResultSelector"], result, ctx))
         placed = self.paths(lambda: paths.apply_result_path(self.state.get("ResultPath", "$"), self.input, result))
-        return self.paths(lambda: paths.apply_input_path(self.state.get("OutputPath", "$"), placed, ctx))
+        return self.filtered("OutputPath", placed)
 
-    def exit(self, output: Any) -> tuple[str | None, Any]:
-        self.scope.event(
-            f"{self.state['Type']}StateExited",
-            {"name": self.name, "output": dumps(output), "outputDetails": {"truncated": False}},
-        )
-        return (None if self.state.get("End") else self.state.get("Next")), output
+    def exit(self, output: Any, next_state: str | None = None) -> tuple[str | None, Any]:
+        self.scope.event(f"{self.state['Type']}StateExited", {"name": self.name, **carried("output", output)})
+        return next_state or (None if self.state.get("End") else self.state.get("Next")), output
 
 
 def _with_recovery(visit: _State, attempt: Callable[[], Any]) -> tuple[str | None, Any]:
@@ -119,11 +118,7 @@ def _catch(visit: _State, error: StatesError) -> tuple[str | None, Any]:
     for catcher in visit.state.get("Catch", []):
         if matches(catcher["ErrorEquals"], error):
             output = paths.apply_result_path(catcher.get("ResultPath", "$"), visit.input, error.as_output())
-            visit.scope.event(
-                f"{visit.state['Type']}StateExited",
-                {"name": visit.name, "output": dumps(output), "outputDetails": {"truncated": False}},
-            )
-            return catcher["Next"], output
+            return visit.exit(output, catcher["Next"])
     raise error
 
 
@@ -138,12 +133,11 @@ def _pass(name: str, state: dict, data: Any, scope: Scope) -> tuple[str | None, 
 
 def _wait(name: str, state: dict, data: Any, scope: Scope) -> tuple[str | None, Any]:
     visit = _State(name, state, data, scope)
-    ctx = visit.context()
-    data = visit.paths(lambda: paths.apply_input_path(state.get("InputPath", "$"), data, ctx))
+    data = visit.filtered("InputPath", data)
     if "Seconds" in state or "SecondsPath" in state:
         seconds = state.get("Seconds")
         if "SecondsPath" in state:
-            seconds = visit.paths(lambda: paths.select(state["SecondsPath"], data, ctx))
+            seconds = visit.paths(lambda: paths.select(state["SecondsPath"], data, visit.context()))
         if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
             raise runtime_error(
                 name, visit.entered_id, f"The SecondsPath value {seconds!r} is not a non-negative integer"
@@ -151,46 +145,37 @@ def _wait(name: str, state: dict, data: Any, scope: Scope) -> tuple[str | None, 
     else:
         stamp = state.get("Timestamp")
         if "TimestampPath" in state:
-            stamp = visit.paths(lambda: paths.select(state["TimestampPath"], data, ctx))
+            stamp = visit.paths(lambda: paths.select(state["TimestampPath"], data, visit.context()))
         moment = choice.parse_timestamp(stamp)
         if moment is None:
             raise runtime_error(name, visit.entered_id, f"The timestamp {stamp!r} is not an ISO-8601 timestamp")
         seconds = max(0.0, seconds_between(scope.runtime.clock.now(), moment))
     scope.sleep(seconds)
-    return visit.exit(visit.paths(lambda: paths.apply_input_path(state.get("OutputPath", "$"), data, ctx)))
+    return visit.exit(visit.filtered("OutputPath", data))
 
 
 def _choice(name: str, state: dict, data: Any, scope: Scope) -> tuple[str | None, Any]:
     visit = _State(name, state, data, scope)
-    ctx = visit.context()
-    data = visit.paths(lambda: paths.apply_input_path(state.get("InputPath", "$"), data, ctx))
-    target = visit.paths(lambda: choice.choose(state["Choices"], data, ctx)) or state.get("Default")
+    data = visit.filtered("InputPath", data)
+    target = visit.paths(lambda: choice.choose(state["Choices"], data, visit.context())) or state.get("Default")
     if target is None:
         raise StatesError(NO_CHOICE_MATCHED, f"No Matches! (state '{name}', input {dumps(data)[:1000]})")
-    output = visit.paths(lambda: paths.apply_input_path(state.get("OutputPath", "$"), data, ctx))
-    visit.scope.event(
-        "ChoiceStateExited", {"name": name, "output": dumps(output), "outputDetails": {"truncated": False}}
-    )
-    return target, output
+    return visit.exit(visit.filtered("OutputPath", data), target)
 
 
 def _succeed(name: str, state: dict, data: Any, scope: Scope) -> tuple[str | None, Any]:
     visit = _State(name, state, data, scope)
-    ctx = visit.context()
-    data = visit.paths(lambda: paths.apply_input_path(state.get("InputPath", "$"), data, ctx))
-    _, output = visit.exit(visit.paths(lambda: paths.apply_input_path(state.get("OutputPath", "$"), data, ctx)))
+    _, output = visit.exit(visit.filtered("OutputPath", visit.filtered("InputPath", data)))
     return None, output
 
 
 def _fail(name: str, state: dict, data: Any, scope: Scope) -> tuple[str | None, Any]:
     visit = _State(name, state, data, scope)
-    ctx = visit.context()
-    error = state.get("Error", "")
-    cause = state.get("Cause", "")
+    error, cause = state.get("Error", ""), state.get("Cause", "")
     if "ErrorPath" in state:
-        error = visit.paths(lambda: _path_or_intrinsic(state["ErrorPath"], data, ctx))
+        error = visit.paths(lambda: _path_or_intrinsic(state["ErrorPath"], data, visit.context()))
     if "CausePath" in state:
-        cause = visit.paths(lambda: _path_or_intrinsic(state["CausePath"], data, ctx))
+        cause = visit.paths(lambda: _path_or_intrinsic(state["CausePath"], data, visit.context()))
     raise StatesError(str(error), str(cause))
 
 
@@ -229,19 +214,14 @@ def _run_task(visit: _State, resource) -> Any:
         else:
             output = runtime.integrations.send(call)
             if resource.pattern == SYNC:
-                scope.event("TaskSubmitted", {**kind, "output": dumps(output), "outputDetails": {"truncated": False}})
+                scope.event("TaskSubmitted", {**kind, **carried("output", output)})
                 output = _poll_job(visit, resource, params, started, timeout)
             elif timeout is not None and seconds_between(started, runtime.clock.now()) > timeout:
                 raise StatesError(TIMEOUT)
     except StatesError as error:
-        failed = {
-            **kind,
-            **({"error": error.error} if error.error else {}),
-            **({"cause": error.cause} if error.cause else {}),
-        }
-        scope.event("TaskTimedOut" if error.error == TIMEOUT else "TaskFailed", failed)
+        scope.event("TaskTimedOut" if error.error == TIMEOUT else "TaskFailed", {**kind, **error.details()})
         raise
-    scope.event("TaskSucceeded", {**kind, "output": dumps(output), "outputDetails": {"truncated": False}})
+    scope.event("TaskSucceeded", {**kind, **carried("output", output)})
     return output
 
 
@@ -286,7 +266,7 @@ def _wait_for_token(visit: _State, resource, call, token: str, params, started, 
         store.resolve_token(token, "FAILED", runtime.clock.now().timestamp(), error=error.error, cause=error.cause)
         raise
     kind = {"resourceType": resource.resource_type, "resource": resource.resource}
-    scope.event("TaskSubmitted", {**kind, "output": dumps(submitted), "outputDetails": {"truncated": False}})
+    scope.event("TaskSubmitted", {**kind, **carried("output", submitted)})
     beats, last_beat = 0, started
     while True:
         row = store.token(token)

@@ -145,10 +145,9 @@ def boto3_service(sdk_name: str, arn: str) -> str:
 
 def java_service_name(service_id: str) -> str:
     """AWS's PascalCase service name in aws-sdk error names: SageMaker, S3, Sfn, Ec2, AcmPca, DynamoDb."""
-    words = re.split(r"[\s-]+", service_id.strip())
     out = []
-    for word in words:
-        if word.isupper() or word.isdigit() or re.fullmatch(r"[A-Z0-9]+", word):
+    for word in re.split(r"[\s-]+", service_id.strip()):
+        if re.fullmatch(r"[A-Z0-9]+", word):  # an acronym: EC2 -> Ec2, SFN -> Sfn
             word = word[:1] + word[1:].lower()
         out.append(word[:1].upper() + word[1:].replace("DB", "Db"))
     return "".join(out)
