@@ -97,15 +97,7 @@ def reap_if_dead(store: ExecutionStore, execution: Execution, home: Path | None 
         cause = f"No local runner was started for this execution within {LAUNCH_GRACE_SECONDS} s"
     else:
         cause = f"The local runner of this execution (pid {execution.runner_pid}) ended without finishing it{where}"
-    store.close(
-        execution.arn,
-        "FAILED",
-        time.time(),
-        "ExecutionFailed",
-        {"error": RUNTIME, "cause": cause},
-        error=RUNTIME,
-        cause=cause,
-    )
+    store.fail(execution.arn, time.time(), RUNTIME, cause)
     return store.execution(execution.arn)
 
 
@@ -148,15 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # a bug here must still close the execution, never leave it RUNNING
         log.exception("the interpreter failed on %s", arn)
         cause = f"The local interpreter failed: {e!r}; its log: {log_path(home, arn)}"
-        store.close(
-            arn,
-            "FAILED",
-            time.time(),
-            "ExecutionFailed",
-            {"error": RUNTIME, "cause": cause},
-            error=RUNTIME,
-            cause=cause,
-        )
+        store.fail(arn, time.time(), RUNTIME, cause)
         return 1
     log.info("%s ended %s", arn, status)
     return 0

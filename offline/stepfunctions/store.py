@@ -94,16 +94,16 @@ class Execution:
     region: str
     status: str
     input: str
-    output: str | None
-    error: str | None
-    cause: str | None
     start_date: float
-    stop_date: float | None
     definition: str
     role_arn: str
-    trace_header: str | None
-    runner_pid: int | None
-    runner_start: str | None
+    trace_header: str | None = None
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    stop_date: float | None = None
+    runner_pid: int | None = None
+    runner_start: str | None = None
 
     @property
     def state_machine_name(self) -> str:
@@ -246,6 +246,12 @@ class ExecutionStore:
                 (f"EXECUTION_{status}", when, arn),
             )
         return True
+
+    def fail(self, arn: str, when: float, error: str, cause: str) -> bool:
+        """Close a RUNNING execution as FAILED for a reason outside its definition (States.Runtime)."""
+        return self.close(
+            arn, "FAILED", when, "ExecutionFailed", {"error": error, "cause": cause}, error=error, cause=cause
+        )
 
     # -- history ---------------------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from offline.home import mlops_home
 from offline.state import StateDB
 from offline.stepfunctions import runner
 from offline.stepfunctions.definition import DefinitionError, load
+from offline.stepfunctions.errors import RUNTIME
 from offline.stepfunctions.store import RUNNING, Execution, ExecutionStore, PendingTask
 
 _ARN = re.compile(r"arn:aws[a-z-]*:states:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):(?P<type>[A-Za-z]+):(?P<rest>.+)")
@@ -163,9 +164,17 @@ class StepFunctionsBackend:
         arn = f"arn:aws:states:{region}:{LOCAL_ACCOUNT_ID}:execution:{machine['name']}:{name}"
         now = time.time()
         execution = Execution(
-            arn, machine["arn"], name, region, RUNNING, text, None, None, None, now, None,
-            machine["definition"], machine["role_arn"], params.get("traceHeader"), None, None,
-        )  # fmt: skip
+            arn=arn,
+            state_machine_arn=machine["arn"],
+            name=name,
+            region=region,
+            status=RUNNING,
+            input=text,
+            start_date=now,
+            definition=machine["definition"],
+            role_arn=machine["role_arn"],
+            trace_header=params.get("traceHeader"),
+        )
         started = {"input": text, "inputDetails": {"truncated": False}, "roleArn": machine["role_arn"]}
         try:
             self.store.create_execution(execution, started)
@@ -177,9 +186,7 @@ class StepFunctionsBackend:
         try:
             self.launcher(arn)
         except OSError as e:
-            cause = f"The local runner could not be started: {e}"
-            self.store.close(arn, "FAILED", time.time(), "ExecutionFailed", {"error": "States.Runtime", "cause": cause},
-                             error="States.Runtime", cause=cause)  # fmt: skip
+            self.store.fail(arn, time.time(), RUNTIME, f"The local runner could not be started: {e}")
         return {"executionArn": arn, "startDate": now}
 
     def describe_execution(self, arn: str) -> dict:
