@@ -38,6 +38,7 @@ required_packages = [
     "httptools>=0.6",  # the endpoint host's HTTP parser (llhttp)
     "httpx>=0.27",
     "python-liquid>=2",
+    "jsonpath-ng>=1.6",  # JSONPath of the local Step Functions interpreter (offline/stepfunctions)
 ]
 
 extras = {
@@ -49,6 +50,7 @@ extras = {
         "flask>=3",  # moto's threaded server: a CloudWatch endpoint for the deploy tests' job subprocess
         "flask-cors>=6",
         "parliament>=1.6",  # lints the deploy's generated IAM policies
+        "statelint==3.1.0",  # lints the state machines the local Step Functions tests run (AWS's ASL rules)
         "ruff>=0.6",
         "vermin>=1.6",
     ],

@@ -64,6 +64,7 @@ class ServiceEntry:
 BUILT_IN = (
     ServiceEntry("sagemaker", "offline.aws.sagemaker.service:SageMakerService"),
     ServiceEntry("sts", "offline.aws.sts.service:STSService"),
+    ServiceEntry("stepfunctions", "offline.aws.states.service:StatesService"),
     ServiceEntry("s3", "offline.aws.s3.service:S3Service", anonymous=True),
 )
 SERVICES: dict[str, ServiceEntry] = {entry.name: entry for entry in BUILT_IN}

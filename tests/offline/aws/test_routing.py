@@ -105,7 +105,7 @@ def test_the_built_in_table_names_botocore_services():
     from offline.aws.shapes import is_service
 
     assert [entry.name for entry in BUILT_IN if not is_service(entry.name)] == []
-    assert {r.entry.name for r in Router(BUILT_IN).routes} == {"s3", "sagemaker", "sts"}
+    assert {r.entry.name for r in Router(BUILT_IN).routes} == {"s3", "sagemaker", "stepfunctions", "sts"}
 
 
 def test_register_service_refuses_a_name_botocore_does_not_know(monkeypatch):
@@ -219,10 +219,10 @@ def test_client_env_names_every_registered_service(stubs, server):
 
 def test_unregistered_services_get_not_implemented_in_their_own_format(clients):
     with pytest.raises(ClientError) as e:
-        clients("stepfunctions").list_state_machines()
+        clients("events").list_rules()
     assert e.value.response["Error"] == {
         "Code": "NotImplemented",
-        "Message": "ListStateMachines (states) is not implemented by the local runtime",
+        "Message": "ListRules (events) is not implemented by the local runtime",
     }
     with pytest.raises(ClientError) as e:
         clients("sagemaker-a2i-runtime").list_human_loops(FlowDefinitionArn=FLOW)
