@@ -16,7 +16,6 @@ from offline.aws.states.backend import StepFunctionsBackend
 from offline.aws.states.errors import ValidationException
 
 
-
 class StatesService(Service):
     name = "stepfunctions"
 
