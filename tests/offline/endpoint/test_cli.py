@@ -47,6 +47,7 @@ def test_deploy_needs_a_target():
         (["--capture-destination", "/tmp/x"], 2, "must be an s3:// URI"),
         (["--capture-mode", "all"], 2, "all"),
         (["--workers", "0"], 2, "0"),
+        (["--header-timeout", "0"], 2, "not in the range 0.1<=x<=300.0"),
         (["--endpoint-name", "bad_name"], 2, "is not a valid SageMaker name"),
         (["--model-data", "/no/such/model.tar.gz"], 1, "is not a file"),
         (["--model-package-group", "nothing-here"], 1, "no approved model package"),
