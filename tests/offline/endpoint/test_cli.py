@@ -176,3 +176,16 @@ def test_traffic_replay_command(host, host_home, requests_csv, tmp_path, monkeyp
     assert result.exit_code == 2 and "the data contract lists 30 features" in result.output
     result = run("traffic", "replay", "--endpoint", "ghost", "--data", str(requests_csv))
     assert result.exit_code == 2 and "no local endpoint named ghost" in result.output
+
+
+@pytest.mark.parametrize("name", ["../../x", "a/b", "x" * 64, "-x", "x_y", ""])
+def test_traffic_replay_refuses_a_name_sagemaker_would_refuse(host, requests_csv, tmp_path, monkeypatch, name):
+    home = tmp_path / "home"
+    (home / "endpoints").mkdir(parents=True)
+    # What "../../x" would have reached: a state file outside $MLOPS_HOME/endpoints naming a live endpoint.
+    (tmp_path / "x.json").write_text(json.dumps({"url": host.url, "pid": os.getpid()}))
+    monkeypatch.setenv("MLOPS_HOME", str(home))
+    result = run("traffic", "replay", "--endpoint", name, "--data", str(requests_csv), "--limit", "1")
+    assert result.exit_code == 2, result.output
+    assert f"endpoint name {name!r} is not a valid SageMaker name" in result.output
+    assert "Replayed" not in result.output
