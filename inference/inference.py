@@ -171,8 +171,33 @@ def _parse_csv(text: str) -> np.ndarray:
         checked = False
     else:
         table = [line.split(",") for line in lines]
-        checked = all(map(_CSV_LINE.fullmatch, lines))  # ~4 µs a row: 1-2 % of a request
+        checked = all(_plain(line) or _CSV_LINE.fullmatch(line) is not None for line in lines)
     return _to_matrix(table, "row {row}, column {col}", _csv_number, checked)
+
+
+def _plain(line: str) -> bool:
+    """A cheaper check than _CSV_LINE (1.5 µs against 4.5 for 30 cells) that passes the usual row.
+
+    When it holds, every cell that float() reads and finds finite is one of _NUMBER's: float() also
+    takes "_" between digits, non-ASCII digits, surrounding whitespace and a dot with no digit on one
+    side (".5", "5.", "5.e3"), all excluded here (splitlines took the other whitespace float() strips).
+    A cell float() refuses, or reads as inf or nan, sends the rows cell by cell through _CSV_CELL.
+    tests/inference compares the two exhaustively on short strings.
+    """
+    return (
+        line.isascii()
+        and "_" not in line
+        and " " not in line
+        and "\t" not in line
+        and ",." not in line
+        and ".," not in line
+        and "-." not in line
+        and "+." not in line
+        and ".e" not in line
+        and ".E" not in line
+        and line[0] != "."
+        and line[-1] != "."
+    )
 
 
 def _json_int(text: str) -> int:

@@ -2,7 +2,9 @@
 the component the XGBoost 3.0-5 image serves it with (so status codes are checked end to end)."""
 
 import importlib.util
+import itertools
 import json
+import re
 import sys
 import tarfile
 
@@ -97,9 +99,42 @@ def test_csv_cells_are_read_as_model_monitor_types_them(handler, model, rows):
     cells = list(rows.iloc[0])
     plain, _ = _invoke(handler, model, ",".join(cells))
     assert _invoke(handler, model, ", ".join(cells))[0] == plain  # "1, 2, 3"
-    assert _invoke(handler, model, ",".join(["+" + cells[0]] + cells[1:]))[0] == plain
+    assert _invoke(handler, model, ",".join(["+" + cells[0], *cells[1:]]))[0] == plain
     spelled = [f"{float(c):e}" for c in cells]  # 1.799000e+01
     assert _invoke(handler, model, ",".join(spelled))[0] == plain
+
+
+def test_csv_cells_the_handler_takes_are_exactly_its_grammar_and_numbers_to_model_monitor(handler):
+    """Every string of up to 4 characters from an alphabet of the tricky ones, through input_fn.
+
+    Accepted exactly when each cell is empty or matches the handler's number grammar (and fits in
+    float32), whichever of its two checks (the quick one for usual rows, or the full pattern) decides;
+    and every accepted cell is Integral or Fractional by Deequ's own patterns (Java's \\d is ASCII).
+    """
+    from processing.monitoring.textcells import FRACTIONAL_RE, INTEGRAL_RE
+
+    deequ_numbers = [re.compile(FRACTIONAL_RE, re.ASCII), re.compile(INTEGRAL_RE, re.ASCII)]
+    alphabet = "05.eE-+ \t_,in\x1f\u0663"
+    accepted = 0
+    for length in range(1, 5):
+        for chars in itertools.product(alphabet, repeat=length):
+            text = "".join(chars)
+            if not text.strip():
+                continue  # an empty body, refused before any cell is read
+            cells = text.split(",")
+            expected = all(
+                not cell or (handler._CSV_CELL.fullmatch(cell) and abs(float(cell)) <= handler.FLOAT32_MAX)
+                for cell in cells
+            )
+            try:
+                handler.input_fn(text, "text/csv")
+            except handler.RequestError:
+                assert not expected, repr(text)
+                continue
+            assert expected, repr(text)
+            assert all(not cell or any(p.match(cell) for p in deequ_numbers) for cell in cells), repr(text)
+            accepted += 1
+    assert accepted > 300  # 372: "5", "-05", "0e5", " 5,5", ",", ...; the rest refused
 
 
 def test_missing_values_are_allowed(handler, model, rows):

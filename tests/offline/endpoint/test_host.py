@@ -42,6 +42,15 @@ class Burst:
             thread.start()
         return self
 
+    def __enter__(self) -> Burst:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        """Whatever happened, no client thread outlives the test (join() is what reports their failures)."""
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(15)
+
     def answered_before(self, moment: float) -> set[str]:
         with self.lock:
             return {i for i, when in self.answered.items() if when < moment}
@@ -97,14 +106,14 @@ class Burst:
 
 def test_sigterm_during_a_burst_keeps_a_record_for_every_answered_request(model_tar, tmp_path, rows):
     home = tmp_path / "home"
-    endpoint = start_endpoint(model_data=model_tar, endpoint_name="burst", workers=2, home=home)
-    assert read_state("burst", home)["url"] == endpoint.url
-    burst = Burst(endpoint.url, "burst", rows[0]).start()
-    burst.wait_for_answers(200)  # the burst is in full swing
-    started = time.monotonic()
-    summary = endpoint.stop()
-    stop_seconds = time.monotonic() - started
-    burst.join()
+    with start_endpoint(model_data=model_tar, endpoint_name="burst", workers=2, home=home) as endpoint:
+        assert read_state("burst", home)["url"] == endpoint.url
+        with Burst(endpoint.url, "burst", rows[0]) as burst:
+            burst.wait_for_answers(200)  # the burst is in full swing
+            started = time.monotonic()
+            summary = endpoint.stop()
+            stop_seconds = time.monotonic() - started
+            burst.join()
     assert endpoint.process.returncode == 0
     assert stop_seconds < 5, f"stopping took {stop_seconds:.1f} s"
     records = records_by_inference_id(capture_root(home, "burst"))
@@ -119,14 +128,14 @@ def test_sigterm_during_a_burst_keeps_a_record_for_every_answered_request(model_
 
 def test_a_killed_host_leaves_only_whole_records_and_loses_at_most_the_last_second(model_tar, tmp_path, rows):
     home = tmp_path / "home"
-    endpoint = start_endpoint(model_data=model_tar, endpoint_name="crash", workers=2, home=home)
-    burst = Burst(endpoint.url, "crash", rows[0], clients=4).start()
     settle = 1.5  # the flush interval (1 s) and a margin: requests answered this long ago must be on disk
-    burst.wait_for_answers(50, older_than=settle)
-    endpoint.kill()  # SIGKILL to the host and its workers at once: nothing is flushed on the way out
-    killed = time.monotonic()
-    endpoint.process.wait(10)
-    burst.join()
+    endpoint = start_endpoint(model_data=model_tar, endpoint_name="crash", workers=2, home=home)
+    with endpoint, Burst(endpoint.url, "crash", rows[0], clients=4) as burst:
+        burst.wait_for_answers(50, older_than=settle)
+        endpoint.kill()  # SIGKILL to the host and its workers at once: nothing is flushed on the way out
+        killed = time.monotonic()
+        endpoint.process.wait(10)
+        burst.join()
     root = capture_root(home, "crash")
     for path in iter_capture_files(root):
         raw = path.read_bytes()
