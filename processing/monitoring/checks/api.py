@@ -54,9 +54,14 @@ class CheckResult:
         """Model Monitor's exit message (`NoData: …` for an empty window, this engine's addition)."""
         if self.status == NO_DATA:
             return "NoData: Job completed with no data to analyze in the window."
-        if not self.violations:
-            return "Completed: Job completed successfully with no violations."
-        return f"CompletedWithViolations: Job completed successfully with {len(self.violations)} violations."
+        return completion_message(len(self.violations))
+
+
+def completion_message(violations: int) -> str:
+    """Model Monitor's exit message for a finished job (AWS's wording, from a real ExitMessage)."""
+    if violations == 0:
+        return "Completed: Job completed successfully with no violations."
+    return f"CompletedWithViolations: Job completed successfully with {violations} violations."
 
 
 def load_json(path: str | os.PathLike, what: str) -> dict:
