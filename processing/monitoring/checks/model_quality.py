@@ -147,6 +147,14 @@ def _ground_truth(
 
 
 def _ground_truth_record(line: str, attributes: ModelQualityAttributes) -> tuple[str, list[int]] | None:
+    """(event id, labels) of one ground-truth line; None for a line that cannot be used (counted)."""
+    try:
+        return _parse_ground_truth(line, attributes)
+    except RecursionError:  # JSON nested deeper than the parser goes: unusable like any malformed line
+        return None
+
+
+def _parse_ground_truth(line: str, attributes: ModelQualityAttributes) -> tuple[str, list[int]] | None:
     try:
         doc = json.loads(line)
         key = str(doc["eventMetadata"]["eventId"])

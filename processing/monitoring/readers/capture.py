@@ -7,8 +7,9 @@ of several rows pairs row i of the input with row i of the output.
 
 Files are found under `{uri}/…/yyyy/mm/dd/hh/*.jsonl` and a record counts when its
 `eventMetadata.inferenceTime` lies in [start, end) (a record without a readable one counts when its file's
-hour folder does). Lines that cannot be used (not JSON, not a capture record, BASE64-encoded, input and
-output row counts that differ) are counted and skipped, never fatal; shadow-variant records are
+hour folder does). Lines that cannot be used (not JSON, JSON nested deeper than Python's parser goes,
+not a capture record, BASE64-encoded, input and output row counts that differ) are counted and
+skipped, never fatal; shadow-variant records are
 skipped as AWS's analyzer skips them. Rows are yielded in bounded batches.
 """
 
@@ -28,6 +29,7 @@ from ..batch import Batch, ColumnBatch
 from ..errors import MonitorInputError
 
 BATCH_ROWS = 65536
+NESTED_TOO_DEEPLY = "JSON nested too deeply"
 _HOUR_PATH = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})(?:/|$)")
 
 
@@ -159,6 +161,14 @@ def _to_batch(rows: list[list[str | None]], width: int, pa) -> Batch:
 
 
 def _parse_record(line: str, stats: CaptureStats) -> CapturedRecord | None:
+    try:
+        return _record(line, stats)
+    except RecursionError:  # e.g. "[[[[…" 100,000 deep, in the line or in its payload: unusable, not fatal
+        stats.skip(NESTED_TOO_DEEPLY)
+        return None
+
+
+def _record(line: str, stats: CaptureStats) -> CapturedRecord | None:
     try:
         doc = json.loads(line)
     except json.JSONDecodeError:

@@ -91,6 +91,28 @@ def test_merge_by_inference_id_or_event_id(tmp_path, constraints, use_inference_
     assert any("skipped 1 ground-truth record" in note for note in result.notes)
 
 
+def test_deeply_nested_lines_are_skipped_not_fatal(tmp_path, constraints):
+    y, p = _scored(n=40)
+    lines = [capture_line("2024-03-01T10:15:00Z", "1,2", str(p[i]), f"e{i}") for i in range(len(y))]
+    write_capture_file(tmp_path / "capture", "2024/03/01/10", [*lines, "[" * 100_000])
+    _ground_truth(tmp_path / "truth", [(f"e{i}", [int(y[i])]) for i in range(len(y))])
+    deep_data = json.dumps(
+        {"groundTruthData": {"data": "[" * 100_000, "encoding": "JSON"}, "eventMetadata": {"eventId": "e1"}}
+    )
+    with open(tmp_path / "truth" / "1015.jsonl", "a") as f:
+        f.write("[" * 100_000 + "\n" + deep_data + "\n")
+    result = run_model_quality_check(
+        baseline_constraints=constraints,
+        output_dir=tmp_path / "out",
+        attributes=ModelQualityAttributes("label", probability_attribute="0"),
+        capture_uri=str(tmp_path / "capture"),
+        ground_truth_uri=str(tmp_path / "truth"),
+    )
+    assert result.item_count == len(y)
+    assert "skipped 1 capture line(s) that could not be used (1 JSON nested too deeply)" in result.notes
+    assert "skipped 3 ground-truth record(s) that could not be used" in result.notes  # 2 deep, 1 "not json"
+
+
 def test_json_predictions_by_key(tmp_path, constraints):
     response = '{"predictions": [{"score": 0.9, "predicted_label": 1}, {"score": 0.2, "predicted_label": 0}]}'
     lines = [capture_line("2024-03-01T10:15:00Z", "[[1, 2], [3, 4]]", response, "e1", encoding="JSON")]

@@ -95,6 +95,17 @@ def test_malformed_lines_are_counted_not_fatal(tmp_path):
     }
 
 
+def test_deeply_nested_json_is_a_skipped_line_not_a_crash(tmp_path):
+    good = capture_line("2024-01-19T19:00:00Z", "1,2", "0.5", "ok")
+    in_payload = capture_line("2024-01-19T19:00:00Z", "[" * 100_000, "[0.5]", "deep", encoding="JSON")
+    # parses, but is deeper than rebuilding the cells' text can follow
+    almost = capture_line("2024-01-19T19:00:00Z", "[" * 990 + "]" * 990, "[0.5]", "almost", encoding="JSON")
+    write_capture_file(tmp_path, "2024/01/19/19", [good, "[" * 100_000, in_payload, almost, good])
+    stats = CaptureStats()
+    assert len(_cells(read_capture(str(tmp_path), START, END, stats))) == 2
+    assert stats.reasons == {"JSON nested too deeply": 3}
+
+
 def test_an_empty_window_yields_nothing(tmp_path):
     assert list(read_capture(str(tmp_path / "nothing"), START, END, CaptureStats())) == []
 
