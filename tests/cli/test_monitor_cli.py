@@ -152,18 +152,23 @@ def test_run_on_a_capture_window(baseline, tmp_path, monkeypatch):
 
 
 def test_run_on_an_empty_window_is_no_data(baseline, tmp_path):
+    _capture(tmp_path / "capture", "2024/05/01/12", [("0.5,1", "1")], "2024-05-01T12:30:00Z")  # the hour before
     args = ["monitor", "run", "--kind", "data-quality", "--baseline-constraints", str(baseline / "constraints.json")]
-    args += [
-        "--capture-uri",
-        str(tmp_path / "none"),
-        "--start",
-        "2024-05-01T13:00:00Z",
-        "--end",
-        "2024-05-01T14:00:00Z",
-    ]
-    result = CliRunner().invoke(main, [*args, "--output", str(tmp_path / "report")])
+    args += ["--start", "2024-05-01T13:00:00Z", "--end", "2024-05-01T14:00:00Z", "--output", str(tmp_path / "report")]
+    result = CliRunner().invoke(main, [*args, "--capture-uri", str(tmp_path / "capture")])
     assert result.exit_code == 0
-    assert result.output.startswith("NoData:")
+    assert result.stdout.startswith("NoData:")
+    assert not (tmp_path / "report").exists()
+    # a location that does not exist holds no capture at all: bad input, said so, not an empty hour
+    result = CliRunner().invoke(main, [*args, "--capture-uri", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert f"capture location {tmp_path / 'none'} does not exist: it holds no captured data at all" in result.output
+    result = CliRunner().invoke(main, [*args, "--capture-uri", "s3://bucket/none", "--json"], env=_home(tmp_path))
+    assert result.exit_code == 2 and "none does not exist" in result.output
+
+
+def _home(tmp_path) -> dict[str, str]:
+    return {"MLOPS_HOME": str(tmp_path / "home")}
 
 
 @pytest.mark.parametrize(

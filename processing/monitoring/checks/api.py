@@ -14,12 +14,12 @@ first and the last). A window without data writes nothing and returns status NoD
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ..baselines import load_data_quality_baseline, load_model_quality_constraints
 from ..constraints import constraints_document
 from ..errors import MonitorInputError
 from ..model_quality import ModelQualityAttributes, read_predictions
@@ -64,18 +64,6 @@ def completion_message(violations: int) -> str:
     return f"CompletedWithViolations: Job completed successfully with {violations} violations."
 
 
-def load_json(path: str | os.PathLike, what: str) -> dict:
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MonitorInputError(f"{what} not found: {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise MonitorInputError(f"{what} {path} is not valid JSON: {e}") from None
-    if not isinstance(doc, dict):
-        raise MonitorInputError(f"{what} {path} is not a JSON object")
-    return doc
-
-
 def run_data_quality_check(
     *,
     baseline_constraints: str | os.PathLike,
@@ -89,14 +77,13 @@ def run_data_quality_check(
     threads: int | None = None,
 ) -> CheckResult:
     """Profile the window and check it; writes statistics, constraints and constraint_violations."""
-    constraints = load_json(baseline_constraints, "baseline constraints")
-    if not isinstance(constraints.get("features"), list):
-        raise MonitorInputError(f"baseline constraints {baseline_constraints} hold no 'features' list")
-    statistics = load_json(baseline_statistics, "baseline statistics") if baseline_statistics else None
+    baseline = load_data_quality_baseline(baseline_constraints, baseline_statistics)
+    constraints, statistics = baseline.constraints, baseline.statistics
     batches, capture = _window(dataset, fmt, capture_uri, start, end)
     profile = profile_batches(batches, threads, data_quality.domains_of(constraints))
+    notes = baseline.notes + _capture_notes(capture)
     if profile.item_count == 0:
-        return CheckResult("data-quality", NO_DATA, 0, capture=capture, notes=_capture_notes(capture))
+        return CheckResult("data-quality", NO_DATA, 0, capture=capture, notes=notes)
     violations, features = data_quality.check(profile, constraints, statistics)
     config = constraints.get("monitoring_config")
     documents = {
@@ -114,7 +101,7 @@ def run_data_quality_check(
         _data_metrics(profile, features),
         files,
         capture,
-        _capture_notes(capture),
+        notes,
     )
 
 
@@ -131,11 +118,7 @@ def run_model_quality_check(
     end: datetime | None = None,
 ) -> CheckResult:
     """Metrics of the window (captured predictions merged with ground truth, or a scored dataset)."""
-    constraints = load_json(baseline_constraints, "baseline constraints")
-    if not isinstance(constraints.get("binary_classification_constraints"), dict):
-        raise MonitorInputError(
-            f"baseline constraints {baseline_constraints} hold no binary_classification_constraints"
-        )
+    constraints = load_model_quality_constraints(baseline_constraints)
     notes: list[str] = []
     capture = None
     if capture_uri is not None:
@@ -204,7 +187,11 @@ def _data_metrics(profile, features: list[FeatureResult]) -> dict[str, float]:
 
 
 def _capture_notes(capture: CaptureStats | None) -> list[str]:
-    if capture is None or not capture.malformed:
+    if capture is None:
+        return []
+    if not capture.files_at_location:
+        return ["the capture location holds no capture files (*.jsonl) at all, in any hour"]
+    if not capture.malformed:
         return []
     reasons = ", ".join(f"{n} {why}" for why, n in sorted(capture.reasons.items()))
     return [f"skipped {capture.malformed} capture line(s) that could not be used ({reasons})"]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..batch import Batch
 from ..errors import MonitorInputError
+from ..paths import local_path
 
 FORMATS = ("csv", "json", "parquet")
 
@@ -65,7 +66,7 @@ def read_dataset(path: str | Path, fmt: DatasetFormat) -> Iterator[Batch]:
     """Every batch of every file of the dataset, in order."""
     if fmt.kind not in FORMATS:
         raise MonitorInputError(f"unknown dataset format {fmt.kind!r}; expected one of {', '.join(FORMATS)}")
-    files = dataset_files(Path(path))
+    files = dataset_files(local_path(path, "dataset"))
     names: list[str] | None = None
     for file in files:
         for batch in _read_file(file, fmt):

@@ -9,6 +9,7 @@ import pytest
 
 from processing.monitoring.api import suggest_baseline
 from processing.monitoring.checks.api import run_data_quality_check
+from processing.monitoring.errors import MonitorInputError
 
 from ..conftest import CSV
 
@@ -178,6 +179,7 @@ def test_an_aws_made_baseline_checks_our_window(aai540, tmp_path):
 
 def test_no_data_in_the_window(baseline, tmp_path):
     folder, _ = baseline
+    (tmp_path / "no-capture").mkdir()
     result = run_data_quality_check(
         baseline_constraints=folder / "constraints.json",
         output_dir=tmp_path / "report",
@@ -185,4 +187,16 @@ def test_no_data_in_the_window(baseline, tmp_path):
     )
     assert result.status == "NoData" and result.item_count == 0
     assert result.message.startswith("NoData:")
+    assert result.notes == ["the capture location holds no capture files (*.jsonl) at all, in any hour"]
+    assert not (tmp_path / "report").exists()
+
+
+def test_a_capture_location_that_does_not_exist_is_bad_input(baseline, tmp_path):
+    folder, _ = baseline
+    with pytest.raises(MonitorInputError, match="no-capture does not exist: it holds no captured data at all"):
+        run_data_quality_check(
+            baseline_constraints=folder / "constraints.json",
+            output_dir=tmp_path / "report",
+            capture_uri=str(tmp_path / "no-capture"),
+        )
     assert not (tmp_path / "report").exists()
