@@ -15,11 +15,13 @@ first and the last). A window without data writes nothing and returns status NoD
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from ..baselines import load_data_quality_baseline, load_model_quality_constraints
+from ..batch import Batch
 from ..constraints import constraints_document
 from ..errors import MonitorInputError
 from ..model_quality import ModelQualityAttributes, read_predictions
@@ -80,6 +82,8 @@ def run_data_quality_check(
     baseline = load_data_quality_baseline(baseline_constraints, baseline_statistics)
     constraints, statistics = baseline.constraints, baseline.statistics
     batches, capture = _window(dataset, fmt, capture_uri, start, end)
+    if capture_uri is not None or not (fmt or DatasetFormat()).has_names:
+        batches = _by_position(batches, [feature["name"] for feature in constraints["features"]])
     profile = profile_batches(batches, threads, data_quality.domains_of(constraints))
     notes = baseline.notes + _capture_notes(capture)
     if profile.item_count == 0:
@@ -162,6 +166,21 @@ def _window(dataset, fmt, capture_uri, start, end):
         capture = CaptureStats()
         return read_capture(capture_uri, start, end, capture), capture
     return read_dataset(dataset, fmt or DatasetFormat()), None
+
+
+def _by_position(batches: Iterable[Batch], names: list[str]) -> Iterator[Batch]:
+    """A header-less window's columns (`_c0`, `_c1`, …) under the baseline's feature names, by position,
+    as Model Monitor reads captured data ("Using baseline columns: …"); columns beyond the baseline's
+    keep their positional name, so they show as extra columns."""
+    taken = set(names)
+    for batch in batches:
+        mapping = {}
+        for position, name in enumerate(batch.columns):
+            if position < len(names):
+                mapping[name] = names[position]
+            elif name in taken:  # a baseline feature called `_cN`: keep the extra column apart from it
+                mapping[name] = f"{name}_extra"
+        yield batch.renamed(mapping)
 
 
 def _window_constraints(profile, config) -> dict:

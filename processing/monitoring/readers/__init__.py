@@ -24,6 +24,11 @@ class DatasetFormat:
     kind: str = "csv"  # csv | json | parquet
     header: bool = True  # CSV only
 
+    @property
+    def has_names(self) -> bool:
+        """Whether the data names its columns (else they are `_c0`, `_c1`, … by position)."""
+        return self.kind != "csv" or self.header
+
     @classmethod
     def from_json(cls, text: str | dict) -> DatasetFormat:
         """Parse Model Monitor's `dataset_format` environment value."""
