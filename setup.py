@@ -49,6 +49,7 @@ extras = {
         "parliament>=1.6",  # lints the deploy's generated IAM policies
         "ruff>=0.6",
         "vermin>=1.6",
+        "xxhash>=3",  # the C reference that tests/monitoring/test_xxhash64.py checks our XXH64 against
     ],
 }
 
