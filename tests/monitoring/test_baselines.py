@@ -98,14 +98,6 @@ BAD_STATISTICS = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "message"), BAD_STATISTICS)
-def test_bad_statistics_stop_the_check(work, tmp_path, edit, message):
-    with pytest.raises(MonitorInputError, match="baseline statistics .*statistics.json") as error:
-        _check(work, tmp_path, statistics=_edited(work, tmp_path, "statistics.json", edit))
-    assert message in str(error.value)
-    assert not (tmp_path / "report").exists()
-
-
 BAD_CONSTRAINTS = [
     (lambda d: d.update(features={"x": 1}), "'features' must be a non-empty list"),
     (lambda d: d["features"][0].update(completeness="all"), "feature 'x': completeness must be a number within"),
@@ -128,10 +120,15 @@ BAD_CONSTRAINTS = [
 ]
 
 
-@pytest.mark.parametrize(("edit", "message"), BAD_CONSTRAINTS)
-def test_bad_constraints_stop_the_check(work, tmp_path, edit, message):
-    with pytest.raises(MonitorInputError, match="baseline constraints .*constraints.json") as error:
-        _check(work, tmp_path, constraints=_edited(work, tmp_path, "constraints.json", edit))
+@pytest.mark.parametrize(
+    ("name", "edit", "message"),
+    [("statistics.json", *case) for case in BAD_STATISTICS] + [("constraints.json", *case) for case in BAD_CONSTRAINTS],
+)
+def test_a_bad_baseline_file_stops_the_check(work, tmp_path, name, edit, message):
+    bad = _edited(work, tmp_path, name, edit)
+    with pytest.raises(MonitorInputError) as error:
+        _check(work, tmp_path, **{name.split(".")[0]: bad})
+    assert str(error.value).startswith(f"baseline {name.split('.')[0]} {bad}")
     assert message in str(error.value)
     assert not (tmp_path / "report").exists()
 

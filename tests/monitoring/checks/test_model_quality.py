@@ -48,6 +48,17 @@ def constraints(tmp_path):
     return path
 
 
+def _captured_check(tmp_path, constraints, probability_attribute):
+    """The check of tmp_path/capture merged with tmp_path/truth, all hours."""
+    return run_model_quality_check(
+        baseline_constraints=constraints,
+        output_dir=tmp_path / "out",
+        attributes=ModelQualityAttributes("label", probability_attribute=probability_attribute),
+        capture_uri=str(tmp_path / "capture"),
+        ground_truth_uri=str(tmp_path / "truth"),
+    )
+
+
 def _scored(n=120, seed=4):
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
@@ -100,13 +111,7 @@ def test_deeply_nested_lines_are_skipped_not_fatal(tmp_path, constraints):
     )
     with open(tmp_path / "truth" / "1015.jsonl", "a") as f:
         f.write("[" * 100_000 + "\n" + deep_data + "\n")
-    result = run_model_quality_check(
-        baseline_constraints=constraints,
-        output_dir=tmp_path / "out",
-        attributes=ModelQualityAttributes("label", probability_attribute="0"),
-        capture_uri=str(tmp_path / "capture"),
-        ground_truth_uri=str(tmp_path / "truth"),
-    )
+    result = _captured_check(tmp_path, constraints, "0")
     assert result.item_count == len(y)
     assert "skipped 1 capture line(s) that could not be used (1 JSON nested too deeply)" in result.notes
     assert "skipped 3 ground-truth record(s) that could not be used" in result.notes  # 2 deep, 1 "not json"
@@ -117,13 +122,7 @@ def test_json_predictions_by_key(tmp_path, constraints):
     lines = [capture_line("2024-03-01T10:15:00Z", "[[1, 2], [3, 4]]", response, "e1", encoding="JSON")]
     write_capture_file(tmp_path / "capture", "2024/03/01/10", lines)
     _ground_truth(tmp_path / "truth", [("e1", [1, 0])])
-    result = run_model_quality_check(
-        baseline_constraints=constraints,
-        output_dir=tmp_path / "out",
-        attributes=ModelQualityAttributes("label", probability_attribute="score"),
-        capture_uri=str(tmp_path / "capture"),
-        ground_truth_uri=str(tmp_path / "truth"),
-    )
+    result = _captured_check(tmp_path, constraints, "score")
     assert result.item_count == 2 and result.violations == []
 
 
@@ -155,13 +154,7 @@ def test_operators():
 def test_no_ground_truth_in_the_window_is_no_data(tmp_path, constraints):
     write_capture_file(tmp_path / "capture", "2024/03/01/10", [capture_line("2024-03-01T10:15:00Z", "1", "0.5", "e")])
     (tmp_path / "truth").mkdir()
-    result = run_model_quality_check(
-        baseline_constraints=constraints,
-        output_dir=tmp_path / "out",
-        attributes=ModelQualityAttributes("label", probability_attribute="0"),
-        capture_uri=str(tmp_path / "capture"),
-        ground_truth_uri=str(tmp_path / "truth"),
-    )
+    result = _captured_check(tmp_path, constraints, "0")
     assert result.status == "NoData" and not (tmp_path / "out").exists()
 
 
