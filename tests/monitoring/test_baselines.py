@@ -1,5 +1,6 @@
 """A malformed baseline stops the job (exit 2, a message naming the file and the key), never turns
-monitoring off: through the check functions, `mlops monitor run` and the job entry (analyze.py)."""
+monitoring off: through the check functions and the job entry (analyze.py); `mlops monitor run`'s
+answers are in tests/cli/test_monitor_cli.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from processing import analyze
 from processing.monitoring.api import suggest_baseline
@@ -207,31 +207,6 @@ def test_bad_model_quality_constraints_stop_the_check(work, tmp_path, doc, messa
 def test_model_quality_given_data_quality_constraints(work):
     with pytest.raises(MonitorInputError, match="is a data-quality baseline's constraints, not a model-quality one"):
         validate_model_quality_constraints(load_document(work / "dq" / "constraints.json", "c"), "c")
-
-
-def test_the_cli_answers_2_with_the_message(work, tmp_path):
-    from pipelines.cli import main
-
-    def run(statistics, constraints=work / "dq" / "constraints.json", output=tmp_path / "report"):
-        args = ["monitor", "run", "--kind", "data-quality", "--baseline-constraints", str(constraints)]
-        args += ["--baseline-statistics", str(statistics), "--dataset", str(work / "window.csv")]
-        return CliRunner().invoke(main, [*args, "--output", str(output)])
-
-    real = run(work / "dq" / "statistics.json", output=tmp_path / "real")
-    assert real.exit_code == 0 and "baseline_drift_check" in real.stdout
-    (tmp_path / "nope.json").write_text('{"features": "nope"}')
-    cases = {
-        tmp_path / "nope.json": "'features' must be a non-empty list, got 'nope'",
-        work / "dq" / "constraints.json": "is a constraints.json (no per-feature statistics), not a statistics.json",
-        work / "dq": "is a directory; give the JSON file itself",
-    }
-    for statistics, message in cases.items():
-        result = run(statistics)
-        assert result.exit_code == 2 and message in result.output, result.output
-    threshold = _set(("monitoring_config", "distribution_constraints", "comparison_threshold"), "high")
-    result = run(work / "dq" / "statistics.json", _edited(work, tmp_path, "constraints.json", threshold))
-    assert result.exit_code == 2 and "comparison_threshold must be a number within [0, 1], got 'high'" in result.output
-    assert not (tmp_path / "report").exists()
 
 
 @pytest.mark.parametrize("kind", ["DATA_QUALITY", "MODEL_QUALITY"])
