@@ -66,6 +66,36 @@ class CaptureSettings:
     def destination_uri(self) -> str:
         return self.destination.rstrip("/")
 
+    @classmethod
+    def from_data_capture_config(cls, config: dict | None) -> CaptureSettings:
+        """An endpoint config's DataCaptureConfig, read as SageMaker reads it.
+
+        No config: no capture. `EnableCapture` defaults to true. `CaptureOptions` Input, Output, both, or
+        InputAndOutput. Without `CaptureContentTypeHeader` no content type is declared, so every payload is
+        captured base64-encoded, as SageMaker does (the SDK's DataCaptureConfig always declares text/csv and
+        application/json). Raises SettingsError for a destination the local store cannot hold.
+        """
+        if not config:
+            return cls(enabled=False)
+        modes = {option.get("CaptureMode") for option in config.get("CaptureOptions") or ()}
+        if "InputAndOutput" in modes or {"Input", "Output"} <= modes:
+            mode = "both"
+        elif modes == {"Input"}:
+            mode = "input"
+        elif modes == {"Output"}:
+            mode = "output"
+        else:
+            raise SettingsError("CaptureOptions must name Input, Output or InputAndOutput")
+        header = config.get("CaptureContentTypeHeader") or {}
+        return cls(
+            enabled=config.get("EnableCapture", True),
+            percentage=float(config.get("InitialSamplingPercentage", 100)),
+            destination=config.get("DestinationS3Uri", ""),
+            mode=mode,
+            csv_content_types=tuple(header.get("CsvContentTypes") or ()),
+            json_content_types=tuple(header.get("JsonContentTypes") or ()),
+        )
+
 
 @dataclass(frozen=True)
 class EndpointSettings:

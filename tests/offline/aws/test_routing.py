@@ -105,7 +105,13 @@ def test_the_built_in_table_names_botocore_services():
     from offline.aws.shapes import is_service
 
     assert [entry.name for entry in BUILT_IN if not is_service(entry.name)] == []
-    assert {r.entry.name for r in Router(BUILT_IN).routes} == {"s3", "sagemaker", "stepfunctions", "sts"}
+    assert {r.entry.name for r in Router(BUILT_IN).routes} == {
+        "s3",
+        "sagemaker",
+        "sagemaker-runtime",
+        "stepfunctions",
+        "sts",
+    }
 
 
 def test_register_service_refuses_a_name_botocore_does_not_know(monkeypatch):
@@ -151,9 +157,9 @@ def test_s3_paths_that_look_like_other_services_stay_s3(stubs):
 def test_a_request_no_local_service_matches_is_a_clear_error(stubs):
     router = Router(SERVICES.values())
     with pytest.raises(Exception) as e:
-        router.route(_signed("POST", "/endpoints/e/invocations", "sagemaker"), "sagemaker")
+        router.route(_signed("POST", "/models/e/invocations", "sagemaker"), "sagemaker")
     assert e.value.code == "NotImplemented" and e.value.status == 501
-    assert "POST /endpoints/e/invocations, signed for sagemaker, matches no operation" in e.value.message
+    assert "POST /models/e/invocations, signed for sagemaker, matches no operation" in e.value.message
     with pytest.raises(Exception) as e:
         router.route(_signed("POST", "/", "dynamodb", {"X-Amz-Target": "DynamoDB_20120810.ListTables"}), "dynamodb")
     assert e.value.message == "ListTables (dynamodb) is not implemented by the local runtime"
