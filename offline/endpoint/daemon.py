@@ -9,42 +9,16 @@ runs the same `Host` as `mlops endpoint serve`. Whatever stops it from serving i
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from offline.endpoint.artifact import ArtifactError, extract_archive, locate_archive
 from offline.endpoint.host import Host, HostError
 from offline.endpoint.hosts import FAILED, STARTING, HostRegistry
-from offline.endpoint.settings import HEADER_TIMEOUT, CaptureSettings, EndpointSettings, SettingsError
+from offline.endpoint.settings import EndpointSettings, LaunchSpec, SettingsError
 from offline.home import mlops_home
-
-
-@dataclass(frozen=True)
-class LaunchSpec:
-    """What a managed host serves: the model's container, the variant and its capture, as plain data."""
-
-    model_data: str  # s3:// URI in the local object store
-    environment: dict[str, str] = field(default_factory=dict)
-    model_source: str = ""  # the package ARN or the model data, for `mlops endpoint list` and the log
-    variant: str = "AllTraffic"
-    workers: int = 1
-    capture: CaptureSettings = field(default_factory=lambda: CaptureSettings(enabled=False))
-    header_timeout: float = HEADER_TIMEOUT
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> LaunchSpec:
-        raw = json.loads(text)
-        capture = raw.pop("capture")
-        for key in ("csv_content_types", "json_content_types"):
-            capture[key] = tuple(capture[key])
-        return cls(capture=CaptureSettings(**capture), **raw)
 
 
 def run(host_id: str, home: str | os.PathLike | None = None) -> int:

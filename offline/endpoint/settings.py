@@ -15,6 +15,8 @@ from offline.defaults import LOCAL_ACCOUNT_ID, LOCAL_BUCKET, LOCAL_REGION
 from processing.names import InvalidName, check_name
 
 DEFAULT_CAPTURE_DESTINATION = f"s3://{LOCAL_BUCKET}/datacapture"
+# What the SageMaker SDK sets for a model whose handler is code/inference.py (framework mode of the image).
+DEFAULT_ENVIRONMENT = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 DEFAULT_VARIANT = "AllTraffic"  # the SDK's default production variant name
 CAPTURE_MODES = ("input", "output", "both")
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's Body limit and the container's MAX_CONTENT_LENGTH
@@ -133,6 +135,30 @@ class EndpointSettings:
 
     @classmethod
     def from_json(cls, text: str) -> EndpointSettings:
+        raw = json.loads(text)
+        capture = raw.pop("capture")
+        for key in ("csv_content_types", "json_content_types"):
+            capture[key] = tuple(capture[key])
+        return cls(capture=CaptureSettings(**capture), **raw)
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """What a managed host serves: the model's container, the variant and its capture, as plain data."""
+
+    model_data: str  # s3:// URI in the local object store
+    environment: dict[str, str] = field(default_factory=dict)
+    model_source: str = ""  # the package ARN or the model data, for `mlops endpoint list` and the log
+    variant: str = "AllTraffic"
+    workers: int = 1
+    capture: CaptureSettings = field(default_factory=lambda: CaptureSettings(enabled=False))
+    header_timeout: float = HEADER_TIMEOUT
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> LaunchSpec:
         raw = json.loads(text)
         capture = raw.pop("capture")
         for key in ("csv_content_types", "json_content_types"):

@@ -38,8 +38,8 @@ from offline.aws.sagemaker.errors import ValidationException as Invalid
 from offline.aws.sagemaker.hosting import Deployment, HostingResources
 from offline.aws.service import operation
 from offline.aws.shapes import epoch_seconds, to_plain_json
-from offline.endpoint.daemon import LaunchSpec
 from offline.endpoint.hosts import FAILED, SERVING, STOP_WAIT, STOPPED, HostRecord, HostRegistry, kill, launch
+from offline.endpoint.settings import LaunchSpec
 
 if TYPE_CHECKING:
     from offline.aws.runtime import LocalAWS

@@ -22,8 +22,7 @@ from offline.aws.sagemaker.backend import ModelRegistry, Page, _created_in, _nam
 from offline.aws.sagemaker.errors import ResourceLimitExceeded
 from offline.aws.sagemaker.errors import ValidationException as Invalid
 from offline.aws.shapes import to_plain_json
-from offline.endpoint.launch import DEFAULT_ENVIRONMENT
-from offline.endpoint.settings import CaptureSettings, SettingsError
+from offline.endpoint.settings import DEFAULT_ENVIRONMENT, CaptureSettings, SettingsError
 from offline.state import StateDB, register_schema
 from offline.store import ObjectStore, ObjectStoreError, parse_s3_uri, validate_key
 
