@@ -42,7 +42,7 @@ CAPTURE = {
 }
 
 
-def deployable(home: Path, sm, archive: Path, name: str, capture: dict | None = CAPTURE) -> str:
+def deployable(home: Path, sm, archive: Path, name: str, capture: dict | None = CAPTURE, count: int = 1) -> str:
     """Upload a model.tar.gz, create its model and an endpoint config named `name`; returns the config name."""
     store = ObjectStore.for_home(home)
     store.create_bucket("models")
@@ -56,7 +56,12 @@ def deployable(home: Path, sm, archive: Path, name: str, capture: dict | None = 
         },
         ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/local",
     )
-    variant = {"VariantName": "AllTraffic", "ModelName": name, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+    variant = {
+        "VariantName": "AllTraffic",
+        "ModelName": name,
+        "InstanceType": "ml.m5.large",
+        "InitialInstanceCount": count,
+    }
     extra = {"DataCaptureConfig": capture} if capture else {}
     sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant], **extra)
     return name
@@ -284,14 +289,19 @@ def test_update_under_traffic_drops_no_request_and_answers_from_the_new_model(
     managed_home, sm, server, model_tar, model_tar_v2, rows
 ):
     deployable(managed_home, sm, model_tar, "v1")
-    deployable(managed_home, sm, model_tar_v2, "v2")
+    deployable(managed_home, sm, model_tar_v2, "v2", capture=None, count=2)
     sm.create_endpoint(EndpointName="live", EndpointConfigName="v1")
     assert settle(sm, "live")["EndpointStatus"] == "InService"
     old_host = HostRegistry.for_home(managed_home).serving("us-east-1", "live")
     with Traffic(lambda: http_client(server, "sagemaker-runtime"), "live", rows[0]) as traffic:
         traffic.wait_for(20)
         v1_answer = traffic.answers[0][2]
-        sm.update_endpoint(EndpointName="live", EndpointConfigName="v2")
+        sm.update_endpoint(  # keep the serving variant's instance count, but take v2's capture (none)
+            EndpointName="live",
+            EndpointConfigName="v2",
+            RetainAllVariantProperties=True,
+            ExcludeRetainedVariantProperties=[{"VariantPropertyType": "DataCaptureConfig"}],
+        )
         updating = sm.describe_endpoint(EndpointName="live")
         assert updating["EndpointStatus"] == "Updating" and updating["EndpointConfigName"] == "v1"
         assert updating["PendingDeploymentSummary"]["EndpointConfigName"] == "v2"
@@ -299,7 +309,8 @@ def test_update_under_traffic_drops_no_request_and_answers_from_the_new_model(
         in_service = time.monotonic()
         traffic.wait_for(20, since=in_service)
     assert described["EndpointStatus"] == "InService" and described["EndpointConfigName"] == "v2"
-    assert "FailureReason" not in described
+    assert "FailureReason" not in described and "DataCaptureConfig" not in described
+    assert described["ProductionVariants"][0]["DesiredInstanceCount"] == 1  # retained, not v2's 2
     assert traffic.failures == []
     assert {a[3] for a in traffic.answers} == {0}, "no request was retried by the client"
     bodies = {a[2] for a in traffic.answers}
@@ -318,6 +329,7 @@ def test_update_under_traffic_drops_no_request_and_answers_from_the_new_model(
     assert old_host.pid not in processes_of(managed_home)
     (new_host,) = registry.live()
     assert new_host.url != old_host.url and new_host.model == "s3://models/v2/model.tar.gz"
+    assert (new_host.workers, new_host.capture_uri) == (1, None)
 
 
 def test_a_new_version_that_fails_its_health_check_leaves_the_old_one_serving(
