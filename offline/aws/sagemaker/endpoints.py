@@ -80,12 +80,7 @@ class EndpointLifecycle:
         with self.db.transaction() as conn:
             if self._row(region, name) is not None:
                 raise Invalid(f'Cannot create already existing endpoint "{arn}".')
-            for record in self.hosts.live(region, name):
-                if not record.managed:
-                    raise ResourceInUse(
-                        f"Endpoint name {name} is served by `mlops endpoint serve` in this home (pid {record.pid}, "
-                        f"{record.url}); stop it first or choose another name"
-                    )
+            self._refuse_foreground(region, name)
             host = self._new_host(region, name, deployment)
             now = time.time()
             document = to_plain_json({k: params[k] for k in ("Tags", "DeploymentConfig") if params.get(k)})
@@ -129,6 +124,7 @@ class EndpointLifecycle:
                     f'Cannot update endpoint "{row["arn"]}": it is Failed ({row["failure_reason"]}). '
                     "Delete it and create it again."
                 )
+            self._refuse_foreground(region, row["name"])
             host = self._new_host(region, row["name"], deployment)
             now = time.time()
             document = json.loads(row["document"])
@@ -215,6 +211,15 @@ class EndpointLifecycle:
             workers=deployment.workers,
             spec=spec.to_json(),
         )
+
+    def _refuse_foreground(self, region: str, name: str) -> None:
+        """A host of `mlops endpoint serve` holds the name: a managed host would replace (stop) it."""
+        for record in self.hosts.live(region, name):
+            if not record.managed:
+                raise ResourceInUse(
+                    f"Endpoint name {name} is served by `mlops endpoint serve` in this home (pid {record.pid}, "
+                    f"{record.url}); stop it first or choose another name"
+                )
 
     def _launch(self, host: HostRecord) -> None:
         try:
