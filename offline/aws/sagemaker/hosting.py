@@ -134,7 +134,7 @@ class HostingResources:
         for container in containers:
             self._container_source(region, container)  # the package and the model data must exist
         document = {
-            **to_plain_json({k: v for k, v in params.items() if k != "Tags"}),
+            **to_plain_json(params),
             "ModelArn": arn,
             "CreationTime": time.time(),
             "EnableNetworkIsolation": bool(params.get("EnableNetworkIsolation", False)),
@@ -170,7 +170,7 @@ class HostingResources:
         for variant in variants:
             self._check_variant(region, variant)
         _capture_settings(params.get("DataCaptureConfig"))
-        document = to_plain_json({k: v for k, v in params.items() if k != "Tags"})
+        document = to_plain_json(params)
         for variant in document["ProductionVariants"]:
             variant.setdefault("InitialVariantWeight", 1.0)
         document.update(EndpointConfigArn=arn, CreationTime=time.time())
