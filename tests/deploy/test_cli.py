@@ -51,9 +51,9 @@ def test_dry_run_prints_every_request_validated_and_sends_none(engine, monkeypat
     assert plan["assumptions"] and set(plan["iam_policies"]) >= {"deployer", "model", "monitoring"}
 
 
-def route_cli_clients(monkeypatch, recorder=None) -> list:
+def route_cli_clients(monkeypatch, recorder=None, prepare=None) -> list:
     """The CLI makes its own clients: route the SageMaker calls moto lacks to a Stubber, as for the fixture's
-    (and record what they send, when given a recorder)."""
+    (and record what they send, when given a recorder; `prepare(routed)` queues answers)."""
     from pipelines.deploy.aws import AwsClients
     from tests.deploy.conftest import Routed
 
@@ -65,6 +65,8 @@ def route_cli_clients(monkeypatch, recorder=None) -> list:
             for client in (clients.sagemaker, clients.s3, clients.scheduler, clients.sts, clients.a2i):
                 recorder.attach(client)
         made.append(Routed(clients.sagemaker))
+        if prepare is not None:
+            prepare(made[-1])
         return clients
 
     monkeypatch.setattr(AwsClients, "from_session", classmethod(from_session))
@@ -215,3 +217,29 @@ def test_without_a_template_and_without_the_review_package_exits_2(aws, monkeypa
 def test_review_options_are_refused_with_local():
     result = invoke("--local", "--review", "a2i")
     assert result.exit_code == 2 and "--review: only for --aws" in result.output
+
+
+def test_deploys_with_review_against_moto_and_says_where_the_answers_go(aws, monkeypatch, starter, template_file):
+    from types import SimpleNamespace
+
+    from tests.deploy import test_review as t
+
+    aws.package()
+    review = t.spec_of(t.settings(review=t.review_settings()))  # the default endpoint name
+    ui, flow = t.names(review)
+
+    def prepare(routed):
+        env = SimpleNamespace(routed=routed)
+        t.expect_created(env, review)
+        t.expect_flows(env, t.flow_summary(review))
+        t.expect_uis(env, t.ui_summary(review))
+
+    made = route_cli_clients(monkeypatch, prepare=prepare)
+    result = invoke("--aws", "--region", "us-east-1", "--role-arn", ROLE, *REVIEW, "--task-template", template_file)
+    assert result.exit_code == 0, result.output
+    made[0].done()
+    endpoint = review.endpoint
+    assert f"created   HumanTaskUi {ui}" in result.output
+    assert f"created   FlowDefinition {flow}" in result.output
+    assert f"human review: flow definition {flow}, schedule {endpoint}-human-review" in result.output
+    assert f"review answers: s3://{BUCKET}/human-review/{endpoint}/output/" in result.output
