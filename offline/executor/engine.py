@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from offline.defaults import LOCAL_REGION
-from offline.executor import expressions
+from offline.executor import expressions, numba_cache
 from offline.executor.context import ExecutionContext, StepFailed
 from offline.executor.definition import Definition, Step
 from offline.executor.executions import ExecutionRecord, ExecutionStore
@@ -215,8 +215,10 @@ class PipelineExecution:
 
 
 def _job_environment(home: Path) -> dict[str, str]:
-    """What every job subprocess gets: the local home and local AWS settings (dummy credentials)."""
+    """What every job subprocess gets: the local home, local AWS settings (dummy credentials) and
+    numba's per-user kernel cache (see numba_cache)."""
     return {
+        **numba_cache.job_environment(),
         "MLOPS_HOME": str(home),
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
