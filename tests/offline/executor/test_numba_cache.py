@@ -37,9 +37,14 @@ def _package(folder: Path, offset: int = 0) -> Path:
 
 
 def _run(code_dir: Path, cache: Path) -> dict:
-    env = {"NUMBA_CACHE_DIR": str(cache), "NUMBA_CACHE_LOCATOR_CLASSES": numba_cache.LOCATOR, "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-c", MAIN, str(code_dir)], env=env, capture_output=True, text=True, check=False
+    env = {**numba_cache.job_environment(), "NUMBA_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(  # from another folder, as a job runs: the locator must not need `offline`
+        [sys.executable, "-c", MAIN, str(code_dir)],
+        env=env,
+        cwd=code_dir,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
