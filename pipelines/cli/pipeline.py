@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -41,7 +44,8 @@ def run(local, params, definition, module_name, kwargs_text, name, as_json) -> N
         if definition is not None:
             raw, pipeline_name = load_definition(definition), name or definition.stem
         else:
-            raw, pipeline_name = _build(module_name, kwargs_text)
+            with _long_lived_objects():
+                raw, pipeline_name = _build(module_name, kwargs_text)
             pipeline_name = name or pipeline_name
         progress = LiveProgress(f"pipeline {pipeline_name}")
         execution = PipelineExecution(raw, pipeline_name, overrides, listener=progress)
@@ -92,6 +96,22 @@ def describe(execution, as_json) -> None:
         click.echo(json.dumps(_as_dict(record, steps), indent=2, default=str))
     else:
         _summary(record, steps)
+
+
+@contextlib.contextmanager
+def _long_lived_objects() -> Iterator[None]:
+    """No garbage collection while the SageMaker SDK loads and builds the definition, then freeze it all.
+
+    The SDK's import allocates about a million objects that live as long as the process; the
+    collector scanned them over and over (1.2 s of CPU per build) and once more at exit (1 s).
+    Frozen objects are never scanned again; what the execution allocates later is collected as usual.
+    """
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def _build(module_name: str, kwargs_text: str | None):
