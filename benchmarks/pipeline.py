@@ -4,7 +4,8 @@ Runs `mlops pipeline run --local` in fresh MLOPS_HOMEs, as the acceptance check 
 warm-up (page cache, the per-user numba kernel cache), then N timed runs. Prints, per run, the wall
 time, the CPU seconds of the whole process tree (the runner and every job), the time spent before
 the execution started (CLI start, SDK import, definition build) and the execution's own time; then
-the medians and each step's median seconds.
+the medians and each step's median wall seconds and its jobs' CPU seconds (from the job logs'
+last line; in-process steps such as the XGBoost trainer or RegisterModel count in the runner's).
 
 The machine is shared: wall time swings with the other processes' load, CPU seconds much less.
 Give several `--mlops` executables (e.g. another checkout's .venv/bin/mlops) to compare them in
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -32,6 +34,7 @@ from pathlib import Path
 
 MLOPS = Path(sys.executable).with_name("mlops")
 BAR_SECONDS = 10.0
+JOB_EXIT = re.compile(r"^\[job exited with code -?\d+ after [\d.]+ s; ([\d.]+) s CPU\]$", re.MULTILINE)
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Run:
     before_execution: float
     execution: float
     steps: dict[str, float] = field(default_factory=dict)
+    step_cpu: dict[str, float | None] = field(default_factory=dict)
 
 
 def run_once(mlops: Path, home: Path) -> Run:
@@ -67,7 +71,16 @@ def run_once(mlops: Path, home: Path) -> Run:
         before_execution=created - started_at,
         execution=ended - created,
         steps={s["StepName"]: _time(s["EndTime"]) - _time(s["StartTime"]) for s in execution["Steps"]},
+        step_cpu={s["StepName"]: _job_cpu(s.get("LogPath")) for s in execution["Steps"]},
     )
+
+
+def _job_cpu(log_path: str | None) -> float | None:
+    """CPU seconds of the step's job processes, or None for a step that ran no job."""
+    if not log_path or not Path(log_path).is_file():
+        return None
+    seconds = [float(m) for m in JOB_EXIT.findall(Path(log_path).read_text(errors="replace"))]
+    return sum(seconds) if seconds else None
 
 
 def _time(text: str) -> float:
@@ -88,9 +101,11 @@ def report(label: str, runs: list[Run]) -> None:
         f"before the execution {median(r.before_execution for r in runs):.2f} s, "
         f"execution {median(r.execution for r in runs):.2f} s"
     )
-    print("  steps (median s):")
+    print(f"  {'step (medians)':<34}{'wall s':>7}{'job CPU s':>11}")
     for name in runs[-1].steps:
-        print(f"    {name:<32}{median(r.steps.get(name, 0.0) for r in runs):6.2f}")
+        cpu = [r.step_cpu[name] for r in runs if r.step_cpu.get(name) is not None]
+        cpu_text = f"{median(cpu):11.2f}" if cpu else f"{'-':>11}"
+        print(f"    {name:<32}{median(r.steps.get(name, 0.0) for r in runs):7.2f}{cpu_text}")
 
 
 def main() -> None:

@@ -3,8 +3,9 @@
 Each job gets `<MLOPS_HOME>/jobs/<execution>/<step>/` holding an `opt/ml/...` tree. Container
 paths (`/opt/ml/...`) in arguments, environment values and entry-point shell scripts are
 rewritten to that tree, `python`/`python3` resolve to this project's interpreter, and the job's
-output goes to a log file, whose last lines become the failure reason when the job fails. Jobs are
-started, stopped and swept through the execution's JobControl (see job_control.py).
+output goes to a log file, whose last lines become the failure reason when the job fails, and which
+ends with the job's exit code, wall time and CPU time. Jobs are started, stopped and swept through
+the execution's JobControl (see job_control.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from pathlib import Path
 from typing import TextIO
@@ -21,6 +23,7 @@ from typing import TextIO
 from offline.executor.job_control import JobControl
 
 CONTAINER_ROOT = "/opt/ml/"
+EXIT_LINE = "[job exited with code {code} after {wall:.2f} s; {cpu:.2f} s CPU]"
 FAILURE_TAIL_LINES = 12
 FAILURE_REASON_LIMIT = 1024
 
@@ -96,19 +99,20 @@ class Sandbox:
                 text=True,
                 errors="replace",
             )
+            started = time.monotonic()
             reader = threading.Thread(target=_copy_output, args=(process.stdout, log, tail), daemon=True)
             reader.start()
-            timed_out = False
+            exited = _Reaper(process)
+            timed_out = not exited.wait(timeout)
             try:
-                try:
-                    code = process.wait(timeout=timeout)
-                except subprocess.TimeoutExpired:
-                    timed_out = True
+                if timed_out:
                     self.jobs.end(self.job_name, process)
-                    code = process.wait()
+                    exited.wait()
             finally:
                 self.jobs.finished(self.job_name, process)  # what it left running goes, as with a container
                 reader.join(timeout=self.jobs.grace + 1)  # a process that escaped both may hold the pipe
+            code = exited.code
+            log.write(EXIT_LINE.format(code=code, wall=time.monotonic() - started, cpu=exited.cpu) + "\n")
         if timed_out:
             raise JobFailed(f"the job ran longer than its {timeout:.0f} s stopping condition")
         if code != 0 and self.jobs.stopping.is_set():
@@ -119,6 +123,28 @@ class Sandbox:
     def log(self, message: str) -> None:
         with open(self.log_path, "a", encoding="utf-8") as log:
             log.write(message.rstrip("\n") + "\n")
+
+
+class _Reaper:
+    """Waits for a job's main process with wait4, which also reports the CPU time of the process and of
+    the descendants it waited for (Popen.wait reaps it without)."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+        self.code: int | None = None
+        self.cpu = 0.0
+        self._done = threading.Event()
+        threading.Thread(target=self._reap, name=f"reap-{process.pid}", daemon=True).start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def _reap(self) -> None:
+        _, status, usage = os.wait4(self.process.pid, 0)
+        self.code = os.waitstatus_to_exitcode(status)
+        self.cpu = usage.ru_utime + usage.ru_stime
+        self.process.returncode = self.code  # reaped: Popen must not wait for it again
+        self._done.set()
 
 
 def _copy_output(stream: TextIO, log: TextIO, tail: deque[str]) -> None:

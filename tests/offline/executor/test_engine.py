@@ -1,6 +1,7 @@
 """The executor on small definitions whose Processing steps are real Python subprocesses."""
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -222,3 +223,14 @@ def _entrypoint(name: str, python_args: list[str]) -> dict:
     step = processing(name, "", [])
     step["Arguments"]["AppSpecification"]["ContainerEntrypoint"] = ["python3", *python_args]
     return step
+
+
+def test_the_job_log_ends_with_its_exit_code_and_cpu_time(tmp_path):
+    busy = ["-c", "import time; end = time.process_time() + 0.3\nwhile time.process_time() < end: pass"]
+    record, execution = run(tmp_path, [_entrypoint("Busy", busy)])
+    [step] = execution.executions.steps(record.execution_id)
+    last = Path(step["log_path"]).read_text().splitlines()[-1]
+    match = re.fullmatch(r"\[job exited with code 0 after ([\d.]+) s; ([\d.]+) s CPU\]", last)
+    assert match, last
+    wall, cpu = float(match[1]), float(match[2])
+    assert 0.3 <= cpu < 5 and wall >= 0.3  # it burned 0.3 s of CPU
