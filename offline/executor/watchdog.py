@@ -1,6 +1,6 @@
 """No job outlives its runner: every job process carries a tag, and a watchdog ends tagged processes.
 
-Each job's environment holds `MLOPS_JOB_TAG=<runner token>/<job>`, which every process the job
+Each job's environment holds `MLOPS_JOB_TAG=<runner token>/<job name>/`, which every process the job
 starts inherits (runproc.sh, the Python it runs, whatever that starts in turn). Ending a job —
 stopped, timed out, or finished with helpers left behind, as a container's end would take them —
 ends the processes with its tag: SIGTERM, then SIGKILL after a grace period.
