@@ -94,16 +94,16 @@ def ui_summary(review) -> dict:
     return {key: ui[key] for key in ("HumanTaskUiName", "HumanTaskUiArn", "CreationTime")}
 
 
-def expect_created(aws, review, initializing: int = 0) -> None:
-    """Neither exists: both created; the new flow definition is polled (Initializing…) until Active."""
+def expect_created(aws, review, polls: list[dict] | None = None) -> None:
+    """Neither exists: both created; the new flow definition is then polled, answered `polls` (default: Active)."""
     ui, flow = human_task_ui_request(review), flow_definition_request(review)
     routed = aws.routed
     routed.not_found("DescribeHumanTaskUi", {"HumanTaskUiName": ui["HumanTaskUiName"]})
     routed.respond("CreateHumanTaskUi", {"HumanTaskUiArn": described_ui(review)["HumanTaskUiArn"]}, ui)
     routed.not_found("DescribeFlowDefinition", {"FlowDefinitionName": flow["FlowDefinitionName"]})
     routed.respond("CreateFlowDefinition", {"FlowDefinitionArn": described_flow(review)["FlowDefinitionArn"]}, flow)
-    for status in ["Initializing"] * initializing + ["Active"]:
-        routed.respond("DescribeFlowDefinition", described_flow(review, status), {"FlowDefinitionName": flow["FlowDefinitionName"]})  # fmt: skip
+    for answer in [described_flow(review)] if polls is None else polls:
+        routed.respond("DescribeFlowDefinition", answer, {"FlowDefinitionName": flow["FlowDefinitionName"]})
 
 
 def expect_reused(aws, review) -> None:
@@ -199,7 +199,7 @@ def test_first_deploy_creates_the_task_ui_the_flow_definition_and_the_schedule(a
     aws.package()
     s = deploy_settings()
     review = spec_of(s)
-    expect_created(aws, review, initializing=2)
+    expect_created(aws, review, [described_flow(review, "Initializing")] * 2 + [described_flow(review)])
     ui, flow = names(review)
     expect_flows(aws, flow_summary(review))
     expect_uis(aws, ui_summary(review))
@@ -412,13 +412,8 @@ def test_a_flow_definition_that_failed_stops_the_deploy_before_the_schedule(aws,
     aws.package()
     s = deploy_settings()
     review = spec_of(s)
-    ui, flow = human_task_ui_request(review), flow_definition_request(review)
-    aws.routed.not_found("DescribeHumanTaskUi")
-    aws.routed.respond("CreateHumanTaskUi", {"HumanTaskUiArn": described_ui(review)["HumanTaskUiArn"]}, ui)
-    aws.routed.not_found("DescribeFlowDefinition")
-    aws.routed.respond("CreateFlowDefinition", {"FlowDefinitionArn": described_flow(review)["FlowDefinitionArn"]}, flow)
-    failed = described_flow(review, "Failed", FailureReason="Role cannot be assumed by SageMaker")
-    aws.routed.respond("DescribeFlowDefinition", failed)
+    flow = flow_definition_request(review)
+    expect_created(aws, review, [described_flow(review, "Failed", FailureReason="Role cannot be assumed by SageMaker")])
 
     with pytest.raises(DeployFailed) as error:
         deploy(aws.clients, s)
@@ -435,11 +430,7 @@ def test_no_wait_points_the_schedule_without_polling(aws, starter):
     aws.package()
     s = deploy_settings()
     review = spec_of(s)
-    ui, flow = human_task_ui_request(review), flow_definition_request(review)
-    aws.routed.not_found("DescribeHumanTaskUi")
-    aws.routed.respond("CreateHumanTaskUi", {"HumanTaskUiArn": described_ui(review)["HumanTaskUiArn"]}, ui)
-    aws.routed.not_found("DescribeFlowDefinition")
-    aws.routed.respond("CreateFlowDefinition", {"FlowDefinitionArn": described_flow(review)["FlowDefinitionArn"]}, flow)
+    expect_created(aws, review, polls=[])
     expect_flows(aws, flow_summary(review, "Initializing"))
     expect_uis(aws, ui_summary(review))
 
