@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, replace
@@ -34,7 +35,7 @@ from offline.aws.a2i.throttle import TokenBucket
 from offline.aws.constants import LOCAL_ACCOUNT_ID
 from offline.aws.errors import SerializationException
 from offline.aws.protocols.json import load_json_object
-from offline.aws.sagemaker.human_review import HumanReviewResources
+from offline.aws.sagemaker.human_review import FLOW_TABLE, HumanReviewResources
 from offline.aws.shapes import epoch_seconds
 from offline.home import mlops_home
 from offline.state import StateDB, register_schema
@@ -159,45 +160,46 @@ class HumanLoops:
         if self.throttle is not None and not self.throttle.take():
             raise ThrottlingException("Rate exceeded")
         arn, now = self.arn(region, name), _now_ms()
-        with self.db.transaction() as conn:
-            earlier = conn.execute(
-                "SELECT flow_definition_arn, input_digest FROM a2i_human_loops WHERE arn = ?", (arn,)
-            ).fetchone()
-            if earlier is not None:
-                if earlier["flow_definition_arn"] == flow_arn and earlier["input_digest"] == digest:
-                    return arn  # the same request again: the same loop (a re-run starts no duplicate)
-                raise ConflictException(
-                    f"Human loop {name} already exists with different input data or flow definition: you cannot "
-                    "start two human loops with the same name and different input data."
-                )
-            flow = self.resources.flow_for_loops(conn, flow_arn)
-            if flow is None or flow.region != region:
-                raise ValidationException(f"Flow definition {flow_arn} does not exist.")
-            if flow.status != "Active":
-                raise ValidationException(f"Flow definition {flow_arn} is {flow.status}, not Active.")
-            expires = now + flow.availability_seconds * 1000 if flow.availability_seconds else None
-            attributes = params.get("DataAttributes")
-            conn.execute(
+        attributes = params.get("DataAttributes")
+        conn = self.db.conn
+        try:
+            # One statement, so one transaction: the loop takes what it needs from its (Active) flow definition,
+            # and inserts nothing when there is none; a name in use is the primary key's conflict.
+            inserted = conn.execute(
                 "INSERT INTO a2i_human_loops (arn, region, name, flow_definition_arn, flow_definition_name,"
                 " s3_output_path, task_count, status, creation_ms, updated_ms, expires_ms, input_content,"
-                " input_digest, data_attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " input_digest, data_attributes)"
+                " SELECT ?, ?, ?, arn, name, s3_output_path, task_count, ?, ?, ?, ? + availability_seconds * 1000, ?, ?, ?"
+                f" FROM {FLOW_TABLE} WHERE arn = ? AND region = ? AND status = 'Active'",
                 (
                     arn,
                     region,
                     name,
-                    flow.arn,
-                    flow.name,
-                    flow.s3_output_path,
-                    flow.task_count,
                     IN_PROGRESS,
                     now,
                     now,
-                    expires,
+                    now,
                     content,
                     digest,
-                    json.dumps(attributes) if attributes else None,
+                    _json_or_none(attributes),
+                    flow_arn,
+                    region,
                 ),
-            )
+            ).rowcount
+        except sqlite3.IntegrityError:
+            earlier = conn.execute(
+                "SELECT flow_definition_arn, input_digest FROM a2i_human_loops WHERE arn = ?", (arn,)
+            ).fetchone()
+            if earlier is None:  # deleted meanwhile: the name is free again
+                return self.start(region, params)
+            if earlier["flow_definition_arn"] == flow_arn and earlier["input_digest"] == digest:
+                return arn  # the same request again: the same loop (a re-run starts no duplicate)
+            raise ConflictException(
+                f"Human loop {name} already exists with different input data or flow definition: you cannot "
+                "start two human loops with the same name and different input data."
+            ) from None
+        if not inserted:
+            raise ValidationException(f"Flow definition {flow_arn} does not exist.")
         return arn
 
     def describe(self, region: str, name: str) -> dict:
@@ -441,6 +443,10 @@ def loops_being_answered(conn, flow_arn: str) -> list[str]:
 
 def delete_loops_of_flow(conn, flow_arn: str) -> None:
     conn.execute("DELETE FROM a2i_human_loops WHERE flow_definition_arn = ?", (flow_arn,))
+
+
+def _json_or_none(value: Any) -> str | None:
+    return json.dumps(value) if value else None
 
 
 def _canonical(value: Any) -> bytes:

@@ -27,6 +27,7 @@ from processing.s3uri import S3UriError, parse_s3_prefix
 from review.rendering import Rendered, render
 
 COMPONENT = "human_review_resources"
+FLOW_TABLE = "sm_flow_definitions"  # human loops read their flow definition's settings from it when they start
 UI_DIR = "human-task-uis"
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")  # the region is part of a file path here
 
