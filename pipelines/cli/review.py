@@ -172,18 +172,12 @@ def _parse_answer_json(text: str) -> dict:
     from offline.aws.errors import SerializationException
     from offline.aws.protocols.json import load_json_object
 
+    if not text.strip():
+        _fail("--answer-json is empty: give the object crowd-form submits as taskAnswers[0]")
     try:
-        value = json.loads(text)
-    except ValueError as e:
-        _fail(f"--answer-json is not valid JSON: {e}")
-    except RecursionError:
-        _fail("--answer-json nests too deeply")
-    if not isinstance(value, dict):
-        _fail(f"--answer-json must be a JSON object (crowd-form's taskAnswers[0]), not a {type(value).__name__}")
-    try:
-        return load_json_object(text.encode("utf-8", "surrogatepass"))
+        return load_json_object(text.encode("utf-8", "surrogatepass"), "--answer-json")
     except SerializationException as e:
-        _fail(f"--answer-json: {e.message}")
+        _fail(f"{e.message}: give the object crowd-form submits as taskAnswers[0]")
 
 
 def _loops():

@@ -156,9 +156,10 @@ def test_task_count_answers_make_a_majority_and_a_tie_is_disputed(home, a2i):
         ),
         (["loop-1", "--worker", "ana", "--answer-json", "{}", "--reason", "x"], "--reason goes with --label"),
         (["loop-1", "--worker", "ana", "--answer-json", "{not json"], "--answer-json is not valid JSON"),
+        (["loop-1", "--worker", "ana", "--answer-json", " "], "--answer-json is empty"),
         (
             ["loop-1", "--worker", "ana", "--answer-json", "[1, 2]"],
-            "must be a JSON object (crowd-form's taskAnswers[0]), not a list",
+            "--answer-json must be a JSON object: give the object crowd-form submits",
         ),
         (["loop-1", "--worker", "ana", "--answer-json", "[" * 100 + "]" * 100], "must be a JSON object"),
         (["loop-1", "--worker", "ana", "--answer-json", '{"a":' * 80 + "1" + "}" * 80], "nests deeper than 64 levels"),

@@ -153,9 +153,9 @@ class HumanLoops:
         name, flow_arn = params["HumanLoopName"], params["FlowDefinitionArn"]
         content = params["HumanLoopInput"]["InputContent"]
         try:
-            parsed = load_json_object(content.encode("utf-8", "surrogatepass"))
+            parsed = load_json_object(content.encode("utf-8", "surrogatepass"), "HumanLoopInput.InputContent")
         except SerializationException as e:
-            raise ValidationException(f"HumanLoopInput.InputContent must be a JSON object: {e.message}") from None
+            raise ValidationException(e.message) from None
         digest = hashlib.sha256(_canonical(parsed)).hexdigest()
         if self.throttle is not None and not self.throttle.take():
             raise ThrottlingException("Rate exceeded")
