@@ -53,6 +53,7 @@ extras = {
         "statelint==3.1.0",  # lints the state machines the local Step Functions tests run (AWS's ASL rules)
         "ruff>=0.6",
         "vermin>=1.6",
+        "xxhash>=3",  # the C reference that tests/monitoring/test_xxhash64.py checks our XXH64 against
     ],
 }
 

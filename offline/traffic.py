@@ -166,8 +166,19 @@ def runtime_client(url: str, region: str | None = None):
     )
 
 
+def check_endpoint_name(endpoint: str) -> str:
+    """SageMaker's endpoint name rule; the name also becomes a file name ($MLOPS_HOME/endpoints/NAME.json)."""
+    from offline.endpoint.settings import SettingsError, validate_name
+
+    try:
+        return validate_name(endpoint, "endpoint name")
+    except SettingsError as e:
+        raise TrafficError(str(e)) from e
+
+
 def endpoint_url(endpoint: str, url: str | None = None, home: str | os.PathLike | None = None) -> str:
     """The URL given, else the one the running local endpoint of that name recorded."""
+    check_endpoint_name(endpoint)
     if url:
         return url.rstrip("/")
     from offline.endpoint.host import read_state
@@ -198,6 +209,7 @@ def replay(
     """Send every row (at most `rate` per second) and return the summary (see `Replay.summary`)."""
     from processing.contract import load_contract
 
+    check_endpoint_name(endpoint)
     contract = contract or load_contract()
     if rate is not None and not rate > 0:
         raise TrafficError(f"rate must be a positive number of requests per second, got {rate}")

@@ -67,12 +67,6 @@ def binary_classification_metrics(labels, probabilities, threshold: float = 0.5)
     return out
 
 
-def roc_auc(labels, probabilities) -> float:
-    """Area under the ROC curve (trapezoids over distinct scores; ties handled as one step)."""
-    fpr, tpr = roc_curve(*_validated(labels, probabilities))
-    return _trapezoid(tpr, fpr)
-
-
 def roc_curve(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """False- and true-positive rates at every distinct score, from (0, 0) to (1, 1)."""
     tps, fps = _cumulative_counts(y, p)

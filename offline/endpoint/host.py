@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TextIO
 
 from offline.endpoint.capture import endpoint_capture_uri
-from offline.endpoint.settings import EndpointSettings
+from offline.endpoint.settings import EndpointSettings, validate_name
 from offline.home import mlops_home
 from processing.atomic import atomic_write
 
@@ -317,8 +317,11 @@ class Host:
 
 
 def read_state(name: str, home: str | os.PathLike | None = None) -> dict | None:
-    """The running endpoint of that name (url, pid, capture_uri), or None if none is running."""
-    path = mlops_home(home) / "endpoints" / f"{name}.json"
+    """The running endpoint of that name (url, pid, capture_uri), or None if none is running.
+
+    Raises SettingsError for a name SageMaker would refuse, before it becomes a path.
+    """
+    path = mlops_home(home) / "endpoints" / f"{validate_name(name, 'endpoint name')}.json"
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

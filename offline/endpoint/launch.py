@@ -34,7 +34,7 @@ from offline.endpoint.artifact import (
 )
 from offline.endpoint.capture import endpoint_capture_uri
 from offline.endpoint.host import SUMMARY_PREFIX, Host, HostError
-from offline.endpoint.settings import CaptureSettings, EndpointSettings, validate_name
+from offline.endpoint.settings import HEADER_TIMEOUT, CaptureSettings, EndpointSettings, validate_name
 from offline.home import mlops_home
 
 DEFAULT_ENVIRONMENT = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
@@ -73,6 +73,7 @@ def serve(
     endpoint_name: str | None = None,
     port: int = 0,
     workers: int = 2,
+    header_timeout: float = HEADER_TIMEOUT,
     capture: CaptureSettings | None = None,
     home: str | os.PathLike | None = None,
 ) -> int:
@@ -88,6 +89,7 @@ def serve(
             environment=environment,
             port=port,
             workers=workers,
+            header_timeout=header_timeout,
             capture=capture or CaptureSettings(),
             home=home,
             model_source=spec.package_arn or spec.model_data,
@@ -148,6 +150,7 @@ def start_endpoint(
     endpoint_name: str | None = None,
     port: int = 0,
     workers: int = 2,
+    header_timeout: float = HEADER_TIMEOUT,
     capture_percentage: float = 100,
     capture_destination: str | None = None,
     capture_mode: str = "both",
@@ -163,6 +166,7 @@ def start_endpoint(
     """
     home = str(mlops_home(home))
     args = ["--port", str(port), "--workers", str(workers), "--capture-mode", capture_mode]
+    args += ["--header-timeout", f"{header_timeout:g}"]
     args += ["--capture-percentage", f"{capture_percentage:g}"]
     if not capture_enabled:
         args.append("--no-capture")

@@ -9,8 +9,11 @@ The endpoint's work is synchronous and short (one prediction), so each request i
 What it does: keep-alive (HTTP/1.1 default, HTTP/1.0 on request), pipelined requests answered in order,
 Content-Length and chunked bodies, `Expect: 100-continue`, 413 as soon as the declared or received
 length passes 6 MiB (the connection then closes without reading the rest), 400 for malformed HTTP,
-431 for header blocks over 64 KiB, idle connections closed after `keep_alive` seconds, back-pressure
-(no reading while the client does not read its answers), a Date header, TCP_NODELAY.
+431 for header blocks over 64 KiB, 408 when a request's line and headers take longer than
+`header_timeout` seconds in all (a client sending a byte at a time cannot hold a connection open),
+idle connections closed after `keep_alive` seconds, back-pressure (no reading while the client does
+not read its answers), a Date header, TCP_NODELAY. An upgrade offer (`Upgrade: h2c`, as `curl --http2`
+sends, or websocket) is ignored: the request is answered once, over HTTP/1.1, as most HTTP/1.1 servers do.
 Graceful stop: stop accepting, close idle connections, let requests in progress finish (up to a
 timeout), then return so the caller can publish the capture.
 """
@@ -30,11 +33,13 @@ from urllib.parse import unquote
 import httptools
 
 from offline.endpoint.app import Endpoint, Reply
-from offline.endpoint.settings import MAX_PAYLOAD_BYTES
+from offline.endpoint.settings import HEADER_TIMEOUT, MAX_PAYLOAD_BYTES
 
 MAX_HEADER_BYTES = 64 * 1024
+KEEP_ALIVE = 75.0  # seconds an idle connection stays open
 _REASONS = {s.value: s.phrase.encode("ascii") for s in HTTPStatus}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_NO_UPGRADE, _OFFERED, _REPARSING = 0, 1, 2  # how a connection stands with a request's upgrade offer
 
 
 class _Clock:
@@ -54,9 +59,12 @@ class _Clock:
 class HttpServer:
     """Serves one Endpoint on a listening socket until `stop()`."""
 
-    def __init__(self, endpoint: Endpoint, keep_alive: float = 75.0, log=None):
+    def __init__(
+        self, endpoint: Endpoint, keep_alive: float = KEEP_ALIVE, header_timeout: float = HEADER_TIMEOUT, log=None
+    ):
         self.endpoint = endpoint
         self.keep_alive = keep_alive
+        self.header_timeout = header_timeout
         self.connections: set[_Connection] = set()
         self.clock = _Clock()
         self.stopping = False
@@ -137,13 +145,17 @@ class _Connection(asyncio.Protocol):
         "_busy",
         "_closing",
         "_done",
+        "_head_started",
+        "_head_timer",
         "_header_bytes",
         "_header_map",
         "_headers",
+        "_in_head",
         "_loop",
         "_parser",
         "_server",
         "_transport",
+        "_upgrade",
         "_url",
         "last_activity",
     )
@@ -156,6 +168,10 @@ class _Connection(asyncio.Protocol):
         self._closing = False  # answer the request in progress, then close
         self._done = False  # no further request is read or answered on this connection
         self._busy = False  # a request has begun and is not answered yet
+        self._in_head = False  # a request has begun and its headers are not complete yet
+        self._head_started = 0.0  # loop time of the data that began the request
+        self._head_timer: asyncio.TimerHandle | None = None  # armed only while a head spans several reads
+        self._upgrade = _NO_UPGRADE  # or _OFFERED: parse the request again without its Upgrade header
         self._reset()
         self.last_activity = self._loop.time()
 
@@ -182,17 +198,42 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc) -> None:
         self._server.connections.discard(self)
         self._transport = None
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
 
     def data_received(self, data: bytes) -> None:
         self.last_activity = self._loop.time()
+        self._feed(data)
+        if self._in_head and self._head_timer is None and not self._done:
+            # The head did not arrive in one read: its whole line and headers get `header_timeout` seconds
+            # from its first byte, however slowly the bytes trickle in (each byte resets the idle timer).
+            deadline = self._head_started + self._server.header_timeout
+            self._head_timer = self._loop.call_at(deadline, self._head_timed_out)
+
+    def _feed(self, data: bytes) -> None:
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            if not self._done:
-                self._fail(400, "protocol upgrades are not supported")
+        except httptools.HttpParserUpgrade as e:
+            self._after_upgrade_offer(data[e.args[0] :] if e.args else b"")
         except httptools.HttpParserError as e:
             if not self._done:
                 self._fail(400, f"malformed HTTP request: {e}")
+
+    def _after_upgrade_offer(self, rest: bytes) -> None:
+        """llhttp stops at the end of headers that offer an upgrade, before the body: parse the request
+        again without its Upgrade header, with the bytes that followed (body, further requests)."""
+        if self._done:
+            return
+        if self._upgrade != _OFFERED:  # not reached (CONNECT is refused with its headers)
+            self._fail(400, "protocol upgrades are not supported")
+            return
+        self._upgrade = _REPARSING
+        method, url, version = self._parser.get_method(), self._url, self._parser.get_http_version()
+        head = [b"%s %s HTTP/%s\r\n" % (method, url, version.encode("ascii"))]
+        head += [b"%s: %s\r\n" % (name, value) for name, value in self._headers if name != b"upgrade"]
+        self._parser = httptools.HttpRequestParser(self)
+        self._feed(b"".join(head) + b"\r\n" + rest)
 
     def pause_writing(self) -> None:
         if self._transport is not None:
@@ -208,6 +249,9 @@ class _Connection(asyncio.Protocol):
         if self._done or self._closing:  # e.g. a request pipelined after one that closes the connection
             raise httptools.HttpParserError("the connection is closing")
         self._busy = True
+        if not self._in_head:  # (a head parsed again after an upgrade offer keeps its start)
+            self._in_head = True
+            self._head_started = self.last_activity
         self._reset()
 
     def on_url(self, url: bytes) -> None:
@@ -223,7 +267,23 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         headers = self._header_map = dict(self._headers)
-        refusal = self._server.endpoint.preflight(self._parser.get_method(), self._path(), headers)
+        method = self._parser.get_method()
+        if self._parser.should_upgrade():
+            if method == b"CONNECT":
+                message = "CONNECT is not supported: this is an HTTP/1.1 endpoint, not a proxy"
+                self._fail(405, message, b"MethodNotAllowed")
+                raise httptools.HttpParserError("CONNECT refused")  # stops parsing; already answered
+            if self._upgrade == _REPARSING:  # never loop, whatever llhttp makes of the rewritten head
+                self._fail(400, "protocol upgrades are not supported")
+                raise httptools.HttpParserError("upgrade refused")
+            self._upgrade = _OFFERED  # not answered now: see _after_upgrade_offer
+            return
+        self._upgrade = _NO_UPGRADE
+        self._in_head = False
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        refusal = self._server.endpoint.preflight(method, self._path(), headers)
         if refusal is not None:
             self._write(refusal, keep_alive=False)
             raise httptools.HttpParserError("request refused before its body")  # stops parsing; already answered
@@ -238,6 +298,8 @@ class _Connection(asyncio.Protocol):
         self._body.append(chunk)
 
     def on_message_complete(self) -> None:
+        if self._upgrade == _OFFERED:
+            return  # the head ended an upgrade offer; the request is parsed again (see _after_upgrade_offer)
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         keep_alive = self._parser.should_keep_alive() and not self._server.stopping and not self._closing
         try:
@@ -275,8 +337,14 @@ class _Connection(asyncio.Protocol):
             transport.pause_reading()
             transport.close()  # after the answer is flushed
 
-    def _fail(self, status: int, message: str) -> None:
-        body = b'{"code":%d,"type":"BadRequest","message":%s}' % (status, _json_string(message))
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._in_head and not self._done:
+            message = f"the request line and headers did not arrive within {self._server.header_timeout:g} s"
+            self._fail(408, message, b"RequestTimeout")
+
+    def _fail(self, status: int, message: str, kind: bytes = b"BadRequest") -> None:
+        body = b'{"code":%d,"type":"%s","message":%s}' % (status, kind, _json_string(message))
         self._busy = False
         self._write(Reply(status, body), keep_alive=False)
 

@@ -18,6 +18,9 @@ DEFAULT_CAPTURE_DESTINATION = f"s3://{LOCAL_BUCKET}/datacapture"
 DEFAULT_VARIANT = "AllTraffic"  # the SDK's default production variant name
 CAPTURE_MODES = ("input", "output", "both")
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's Body limit and the container's MAX_CONTENT_LENGTH
+# Seconds from a request's first byte to the end of its headers, then 408 (nginx allows 60, Apache 20-40).
+HEADER_TIMEOUT = 20.0
+MIN_HEADER_TIMEOUT, MAX_HEADER_TIMEOUT = 0.1, 300.0
 # EndpointName / VariantName in botocore's sagemaker-runtime model: ^[a-zA-Z0-9](-*[a-zA-Z0-9])*, at most 63.
 _DESTINATION_RE = re.compile(r"s3://([^/]+)(/.*)?")
 
@@ -75,6 +78,7 @@ class EndpointSettings:
     host: str = "127.0.0.1"
     port: int = 0
     workers: int = 2
+    header_timeout: float = HEADER_TIMEOUT
     capture: CaptureSettings = field(default_factory=CaptureSettings)
     account: str = LOCAL_ACCOUNT_ID
     region: str = LOCAL_REGION
@@ -88,6 +92,11 @@ class EndpointSettings:
             raise SettingsError(f"workers must be between 1 and 64, got {self.workers}")
         if not 0 <= self.port <= 65535:
             raise SettingsError(f"port must be between 0 and 65535, got {self.port}")
+        if not MIN_HEADER_TIMEOUT <= self.header_timeout <= MAX_HEADER_TIMEOUT:
+            raise SettingsError(
+                f"header timeout must be between {MIN_HEADER_TIMEOUT:g} and {MAX_HEADER_TIMEOUT:g} seconds, "
+                f"got {self.header_timeout:g}"
+            )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

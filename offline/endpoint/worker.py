@@ -69,7 +69,7 @@ async def _serve(endpoint: Endpoint, sock: socket.socket, on_ready) -> None:
     """Serve until SIGTERM or SIGINT; a second SIGINT stops waiting for requests in progress."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    server = HttpServer(endpoint)
+    server = HttpServer(endpoint, header_timeout=endpoint.settings.header_timeout)
 
     def on_signal(sig: int) -> None:
         if stop.is_set() and sig == signal.SIGINT:  # Ctrl-C twice; the host's SIGTERM after Ctrl-C is not

@@ -9,6 +9,8 @@ from html import escape
 
 from offline.monitoring.report_data import FeatureRow, ReportData
 
+COLUMN_CHECKS = ("missing_column_check", "extra_column_check")
+
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#1f2328;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2.2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}
@@ -163,11 +165,18 @@ def _quality_section(data: ReportData) -> str:
             f"<tr><td>{escape(_name(f))}</td><td class='num'>{_percent(f.baseline_completeness)}</td>"
             f"<td class='num'>{_percent(f.completeness)}</td><td class='{tone}'>{escape(issues) or '—'}</td></tr>"
         )
+    # Missing and extra columns are one violation each for the whole window (AWS's "Missing columns").
+    columns = [
+        f"<p class='bad'>{escape(v.get('feature_name', ''))}: {escape(v.get('description', ''))}</p>"
+        for v in (data.data_quality.violations if data.data_quality else [])
+        if v.get("constraint_check_type") in COLUMN_CHECKS
+    ]
     return (
         "<h2>Completeness and types</h2><table><thead><tr><th>feature</th><th>baseline completeness</th>"
-        "<th>window completeness</th><th>completeness / type / column issues</th></tr></thead><tbody>"
+        "<th>window completeness</th><th>completeness / type issues</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table>"
+        + "".join(columns)
     )
 
 

@@ -18,6 +18,7 @@ LOCAL_ONLY = (
     "model_data",
     "port",
     "workers",
+    "header_timeout",
     "capture_percentage",
     "capture_mode",
     "csv_types",

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from offline.endpoint.settings import CAPTURE_MODES, DEFAULT_CAPTURE_DESTINATION
+from offline.endpoint.settings import (
+    CAPTURE_MODES,
+    DEFAULT_CAPTURE_DESTINATION,
+    HEADER_TIMEOUT,
+    MAX_HEADER_TIMEOUT,
+    MIN_HEADER_TIMEOUT,
+)
 from pipelines.cli import exit_codes
 
 
@@ -17,6 +23,14 @@ def serve_options(command):
         click.option("--endpoint-name", metavar="NAME", help="Default: <model package group>-local."),
         click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 = a free port."),
         click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True),
+        click.option(
+            "--header-timeout",
+            type=click.FloatRange(MIN_HEADER_TIMEOUT, MAX_HEADER_TIMEOUT),
+            default=HEADER_TIMEOUT,
+            show_default=True,
+            metavar="SECONDS",
+            help="A request's line and headers must arrive within this time from its first byte, else 408.",
+        ),
         click.option(
             "--capture-percentage", type=click.FloatRange(0, 100), default=100, show_default=True, metavar="P"
         ),
@@ -76,6 +90,7 @@ def run_serve(**options) -> None:
             endpoint_name=options["endpoint_name"],
             port=options["port"],
             workers=options["workers"],
+            header_timeout=options["header_timeout"],
             capture=capture,
         )
     except SettingsError as e:

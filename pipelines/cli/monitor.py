@@ -2,6 +2,8 @@
 
 Thin wrappers over processing.monitoring (imported lazily so `mlops --help` stays fast). Bad input
 exits with code 2 and a message naming the problem, and leaves the output folder untouched.
+The job code reads local paths only (as a Processing container does): the `s3://` inputs given
+here are mapped to their files in the local object store first (`$MLOPS_HOME/s3/<bucket>/<key>`).
 """
 
 from __future__ import annotations
@@ -20,13 +22,25 @@ class InputProblem(click.ClickException):
     exit_code = exit_codes.USAGE
 
 
+def local_input(location: str | None) -> str | None:
+    """An s3:// input → its path in the local object store ($MLOPS_HOME); a local path as it is."""
+    if location is None or not location.startswith("s3://"):
+        return location
+    from offline.store import ObjectStore, ObjectStoreError
+
+    try:
+        return str(ObjectStore.for_home().path(location.rstrip("/")))
+    except ObjectStoreError as e:
+        raise InputProblem(f"{location}: {e}") from None
+
+
 @click.group("monitor")
 def group() -> None:
     """Baselines and checks in Model Monitor's formats (statistics, constraints, violations)."""
 
 
 @group.command("suggest-baseline")
-@click.option("--dataset", required=True, help="CSV, JSON Lines or Parquet file (or a folder of them).")
+@click.option("--dataset", required=True, help="CSV, JSON Lines or Parquet file (or a folder of them), or s3://….")
 @click.option("--header/--no-header", default=True, show_default=True, help="CSV: the first row holds names.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("--output", required=True, type=click.Path(file_okay=False), help="Folder for the JSON files.")
@@ -61,6 +75,7 @@ def suggest_baseline(
     from processing.monitoring.readers import DatasetFormat
 
     dataset_format = DatasetFormat(fmt, header)
+    dataset = local_input(dataset)
     try:
         if kind == "model-quality":
             from processing.monitoring.model_quality import ModelQualityAttributes, suggest_model_quality_baseline
@@ -93,7 +108,7 @@ def suggest_baseline(
 
 @group.command("run")
 @click.option("--kind", type=click.Choice(KINDS), required=True)
-@click.option("--baseline-constraints", required=True, help="constraints.json of the baseline.")
+@click.option("--baseline-constraints", required=True, help="constraints.json of the baseline (a file or s3://…).")
 @click.option("--baseline-statistics", help="statistics.json of the baseline (data quality: needed for drift).")
 @click.option("--dataset", help="The window as a dataset file or folder (or use --capture-uri).")
 @click.option("--header/--no-header", default=True, show_default=True, help="CSV dataset: first row holds names.")
@@ -138,6 +153,12 @@ def run(
     from processing.monitoring.readers import DatasetFormat
     from processing.monitoring.readers.capture import parse_time
 
+    baseline_constraints, baseline_statistics = local_input(baseline_constraints), local_input(baseline_statistics)
+    dataset, capture_uri, ground_truth_uri = (
+        local_input(dataset),
+        local_input(capture_uri),
+        local_input(ground_truth_uri),
+    )
     try:
         if (dataset is None) == (capture_uri is None):
             raise MonitorInputError("give --dataset or --capture-uri (with --start and --end)")

@@ -37,6 +37,13 @@ class Batch:
     def __getitem__(self, name: str) -> ColumnBatch:
         return self.columns[name]
 
+    def renamed(self, names: dict[str, str]) -> Batch:
+        """The same columns, those in `names` under their new name."""
+        columns = [
+            ColumnBatch(names.get(c.name, c.name), c.kind, c.values, c._valid, c.width) for c in self.columns.values()
+        ]
+        return Batch(columns, self.num_rows)
+
 
 class ColumnBatch:
     """A column's values for one batch of rows."""

@@ -29,13 +29,7 @@ def central_moments(n: float, avg: float, m2: float, values: np.ndarray) -> tupl
     if _moments_kernel is not None:
         n2, avg2, m22 = _moments_kernel(n, avg, m2, values)
         return float(n2), float(avg2), float(m22)
-    for x in values.tolist():
-        n += 1.0
-        delta = x - avg
-        delta_n = delta / n
-        avg += delta_n
-        m2 += delta * (delta - delta_n)
-    return n, avg, m2
+    return _moments_loop(n, avg, m2, values.tolist())  # the same loop over Python floats
 
 
 def merge_moments(a: tuple[float, float, float], b: tuple[float, float, float]) -> tuple[float, float, float]:
@@ -55,7 +49,7 @@ def _sum_loop(start, values):  # pragma: no cover - compiled by numba
     return s
 
 
-def _moments_loop(n, avg, m2, values):  # pragma: no cover - compiled by numba
+def _moments_loop(n, avg, m2, values):  # compiled by numba; run as Python without it
     for x in values:
         n += 1.0
         delta = x - avg

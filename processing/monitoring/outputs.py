@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..atomic import atomic_write
 from . import jackson
+from .paths import local_path
 
 STATISTICS = "statistics.json"
 CONSTRAINTS = "constraints.json"
@@ -19,7 +20,7 @@ VIOLATIONS = "constraint_violations.json"
 
 def write_documents(output_dir: str | os.PathLike, documents: dict[str, dict]) -> list[Path]:
     """Write {file name: document} into output_dir in Jackson's layout; returns the paths."""
-    folder = Path(output_dir)
+    folder = local_path(output_dir, "output folder")
     texts = {name: jackson.dumps(document) for name, document in documents.items()}  # render all, then write
     return [atomic_write(folder / name, text) for name, text in texts.items()]
 

@@ -81,13 +81,11 @@ class ColumnAnalysis:
         self.domain = DomainCompliance(name, domain) if domain is not None else None
         self.datatype = DataType(name)
         self.generic = [Completeness(name), ApproxCountDistinct(name)]
-        self.numeric = [Minimum(name), Maximum(name), Sum(name), Mean(name), StandardDeviation(name)]
+        self.numeric = [Minimum(name), Maximum(name), Sum(name), StandardDeviation(name)]
+        self.mean = Mean(name)  # reads the Sum state: the sum is computed once
         self.kll = KLLSketchAnalyzer(name)
         self.histogram = Histogram(name)
         self.states: dict[str, object] = {}
-
-    def analyzers(self) -> list:
-        return [self.datatype, *self.generic, *self.numeric, self.kll, self.histogram]
 
     def update(self, batch: Batch) -> None:
         states = self.states
@@ -114,9 +112,9 @@ class ColumnAnalysis:
         distinct = self.generic[1].compute_metric(states["ApproxCountDistinct"])
         numeric: dict = {}
         if inferred in NUMERIC_TYPES and states.get("Sum") is not None and states["Sum"].count:
-            minimum, maximum, total, mean, std = (a.compute_metric(states[a.name]) for a in self.numeric)
+            minimum, maximum, total, std = (a.compute_metric(states[a.name]) for a in self.numeric)
             numeric = {
-                "mean": mean,
+                "mean": self.mean.compute_metric(states["Sum"]),
                 "sum": total,
                 "std_dev": std,
                 "min": minimum,

@@ -152,18 +152,23 @@ def test_run_on_a_capture_window(baseline, tmp_path, monkeypatch):
 
 
 def test_run_on_an_empty_window_is_no_data(baseline, tmp_path):
+    _capture(tmp_path / "capture", "2024/05/01/12", [("0.5,1", "1")], "2024-05-01T12:30:00Z")  # the hour before
     args = ["monitor", "run", "--kind", "data-quality", "--baseline-constraints", str(baseline / "constraints.json")]
-    args += [
-        "--capture-uri",
-        str(tmp_path / "none"),
-        "--start",
-        "2024-05-01T13:00:00Z",
-        "--end",
-        "2024-05-01T14:00:00Z",
-    ]
-    result = CliRunner().invoke(main, [*args, "--output", str(tmp_path / "report")])
+    args += ["--start", "2024-05-01T13:00:00Z", "--end", "2024-05-01T14:00:00Z", "--output", str(tmp_path / "report")]
+    result = CliRunner().invoke(main, [*args, "--capture-uri", str(tmp_path / "capture")])
     assert result.exit_code == 0
-    assert result.output.startswith("NoData:")
+    assert result.stdout.startswith("NoData:")
+    assert not (tmp_path / "report").exists()
+    # a location that does not exist holds no capture at all: bad input, said so, not an empty hour
+    result = CliRunner().invoke(main, [*args, "--capture-uri", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert f"capture location {tmp_path / 'none'} does not exist: it holds no captured data at all" in result.output
+    result = CliRunner().invoke(main, [*args, "--capture-uri", "s3://bucket/none", "--json"], env=_home(tmp_path))
+    assert result.exit_code == 2 and "none does not exist" in result.output
+
+
+def _home(tmp_path) -> dict[str, str]:
+    return {"MLOPS_HOME": str(tmp_path / "home")}
 
 
 @pytest.mark.parametrize(
@@ -193,3 +198,34 @@ def test_run_with_unreadable_baseline(tmp_path):
     args[-1] = str(tmp_path / "missing.json")
     result = CliRunner().invoke(main, [*args, "--dataset", str(tmp_path / "d.csv"), "--output", str(tmp_path / "o")])
     assert result.exit_code == 2 and "baseline constraints not found" in result.output
+
+
+def test_run_with_a_malformed_baseline_exits_2(tmp_path):
+    """A bad baseline used to switch the checks off (`{"features": "nope"}`: "Completed", exit 0)."""
+    (tmp_path / "base.csv").write_text("x,color\n" + "".join(f"{i % 50 / 10},{'ab'[i % 2]}\n" for i in range(400)))
+    (tmp_path / "w.csv").write_text("x,color\n" + "".join(f"{i % 50 / 10 + 4},{'ab'[i % 2]}\n" for i in range(100)))
+    baseline = tmp_path / "baseline"
+    args = ["monitor", "suggest-baseline", "--dataset", str(tmp_path / "base.csv"), "--output", str(baseline)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+
+    def run(statistics, constraints=baseline / "constraints.json", output=tmp_path / "report"):
+        args = ["monitor", "run", "--kind", "data-quality", "--baseline-constraints", str(constraints)]
+        args += ["--baseline-statistics", str(statistics), "--dataset", str(tmp_path / "w.csv")]
+        return CliRunner().invoke(main, [*args, "--output", str(output)])
+
+    real = run(baseline / "statistics.json", output=tmp_path / "real")
+    assert real.exit_code == 0 and "baseline_drift_check       x: Baseline drift distance: 0." in real.stdout
+    (tmp_path / "nope.json").write_text('{"features": "nope"}')
+    constraints = json.loads((baseline / "constraints.json").read_text())
+    constraints["monitoring_config"]["distribution_constraints"]["comparison_threshold"] = "high"
+    (tmp_path / "high.json").write_text(json.dumps(constraints))
+    cases = [
+        (tmp_path / "nope.json", baseline / "constraints.json", "'features' must be a non-empty list, got 'nope'"),
+        (baseline / "constraints.json", baseline / "constraints.json", "is a constraints.json (no per-feature stat"),
+        (baseline, baseline / "constraints.json", f"baseline statistics {baseline} is a directory; give the JSON"),
+        (baseline / "statistics.json", tmp_path / "high.json", "comparison_threshold must be a number within [0, 1]"),
+    ]
+    for statistics, constraints, message in cases:
+        result = run(statistics, constraints)
+        assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "report").exists()

@@ -93,6 +93,7 @@ def test_no_approved_package_exits_2(aws):
         (["--ground-truth", "s3://bucket//gt"], "empty or relative path segment"),
         (["--role-arn", "admin"], "is not an IAM role ARN"),
         (["--port", "8080"], "--port: only for --local"),
+        (["--header-timeout", "5"], "--header-timeout: only for --local"),
         (["--endpoint-name", "no_underscores"], "is not a valid SageMaker name"),
     ],
 )

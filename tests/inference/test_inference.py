@@ -2,7 +2,9 @@
 the component the XGBoost 3.0-5 image serves it with (so status codes are checked end to end)."""
 
 import importlib.util
+import itertools
 import json
+import re
 import sys
 import tarfile
 
@@ -66,7 +68,10 @@ def test_json_in_json_out(handler, model, rows):
         body, content_type = _invoke(handler, model, json.dumps(doc), "application/json", "application/json")
         predictions = json.loads(body)["predictions"]
         assert content_type == "application/json" and len(predictions) == 3
-        assert set(predictions[0]) == {"score", "predicted_label", "needs_review"}
+        assert list(predictions[0]) == ["score", "predicted_label", "needs_review"]
+        # label and flag are 0/1 numbers, as in the CSV answer and the data-quality baseline (not true/false)
+        assert all(type(p["predicted_label"]) is int and p["needs_review"] in (0, 1) for p in predictions)
+        assert all(type(p["needs_review"]) is int for p in predictions)
     body, _ = _invoke(handler, model, json.dumps({"features": values[0]}), "application/json", "*/*")
     assert len(json.loads(body)["predictions"]) == 1
 
@@ -75,6 +80,61 @@ def test_answers_in_the_requests_encoding_whatever_the_default_accept(handler, m
     # The toolkit substitutes its default Accept (application/json) when the client sends none.
     body, content_type = _invoke(handler, model, ",".join(rows.iloc[0]), "text/csv", "application/json")
     assert content_type == "text/csv" and body.count(",") == 2
+
+
+def test_json_and_csv_answers_spell_the_same_values(handler, model, rows):
+    csv_body, _ = _invoke(handler, model, "\n".join(",".join(r) for r in rows.to_numpy()))
+    values = rows.astype(float).to_numpy().tolist()
+    json_body, _ = _invoke(handler, model, json.dumps(values), "application/json", "application/json")
+    spelled = [
+        f"{json.dumps(p['score'])},{p['predicted_label']},{p['needs_review']}"
+        for p in json.loads(json_body)["predictions"]
+    ]
+    assert spelled == csv_body.splitlines()
+    assert {line.rsplit(",", 1)[1] for line in spelled} == {"0", "1"}  # the traffic has both kinds
+
+
+def test_csv_cells_are_read_as_model_monitor_types_them(handler, model, rows):
+    """Numbers as Deequ's Integral/Fractional patterns read them, a leading space or sign allowed."""
+    cells = list(rows.iloc[0])
+    plain, _ = _invoke(handler, model, ",".join(cells))
+    assert _invoke(handler, model, ", ".join(cells))[0] == plain  # "1, 2, 3"
+    assert _invoke(handler, model, ",".join(["+" + cells[0], *cells[1:]]))[0] == plain
+    spelled = [f"{float(c):e}" for c in cells]  # 1.799000e+01
+    assert _invoke(handler, model, ",".join(spelled))[0] == plain
+
+
+def test_csv_cells_the_handler_takes_are_exactly_its_grammar_and_numbers_to_model_monitor(handler):
+    """Every string of up to 4 characters from an alphabet of the tricky ones, through input_fn.
+
+    Accepted exactly when each cell is empty or matches the handler's number grammar (and fits in
+    float32), whichever of its two checks (the quick one for usual rows, or the full pattern) decides;
+    and every accepted cell is Integral or Fractional by Deequ's own patterns (Java's \\d is ASCII).
+    """
+    from processing.monitoring.textcells import FRACTIONAL_RE, INTEGRAL_RE
+
+    deequ_numbers = [re.compile(FRACTIONAL_RE, re.ASCII), re.compile(INTEGRAL_RE, re.ASCII)]
+    alphabet = "05.eE-+ \t_,in\x1f\u0663"
+    accepted = 0
+    for length in range(1, 5):
+        for chars in itertools.product(alphabet, repeat=length):
+            text = "".join(chars)
+            if not text.strip():
+                continue  # an empty body, refused before any cell is read
+            cells = text.split(",")
+            expected = all(
+                not cell or (handler._CSV_CELL.fullmatch(cell) and abs(float(cell)) <= handler.FLOAT32_MAX)
+                for cell in cells
+            )
+            try:
+                handler.input_fn(text, "text/csv")
+            except handler.RequestError:
+                assert not expected, repr(text)
+                continue
+            assert expected, repr(text)
+            assert all(not cell or any(p.match(cell) for p in deequ_numbers) for cell in cells), repr(text)
+            accepted += 1
+    assert accepted > 300  # 372: "5", "-05", "0e5", " 5,5", ",", ...; the rest refused
 
 
 def test_missing_values_are_allowed(handler, model, rows):
@@ -95,11 +155,31 @@ def test_missing_values_are_allowed(handler, model, rows):
         ("mean radius," + ",".join(["1"] * 29), "text/csv", 400, "'mean radius' is not a number"),
         (",".join(["1"] * 29) + ",abc", "text/csv", 400, "row 1, column 30: 'abc'"),
         (",".join(["1"] * 30) + "\n" + ",".join(["1"] * 29), "text/csv", 400, "row 2 has 29 values"),
-        (",".join(["1"] * 29) + ",inf", "text/csv", 400, "not a finite number"),
+        (",".join(["1"] * 29) + ",inf", "text/csv", 400, "row 1, column 30: 'inf' is not a number"),
+        (",".join(["1"] * 29) + ",nan", "text/csv", 400, "'nan' is not a number"),
+        # Python's float() takes all of these; Model Monitor types them as String
+        (",".join(["1"] * 29) + ",1_0", "text/csv", 400, "row 1, column 30: '1_0' is not a number"),
+        (",".join(["1"] * 29) + ",.5", "text/csv", 400, "'.5' is not a number"),
+        (",".join(["1"] * 29) + ",5.", "text/csv", 400, "'5.' is not a number"),
+        (",".join(["1"] * 29) + ",\u0661\u0662", "text/csv", 400, "'\u0661\u0662' is not a number"),
+        (",".join(["1"] * 29) + ",5 ", "text/csv", 400, "'5 ' is not a number"),
+        (",".join(["1"] * 29) + ",\t5", "text/csv", 400, "'\\t5' is not a number"),
+        (",".join(["1"] * 29) + ", -5", "text/csv", 400, "' -5' is not a number"),
+        (",".join(["1"] * 29) + ",- 5", "text/csv", 400, "'- 5' is not a number"),
+        (",".join(["1"] * 29) + ", ", "text/csv", 400, "' ' is not a number (digits with an optional sign"),
+        (",".join(["1"] * 29) + ", ", "text/csv", 400, "leave a missing value's cell empty"),
+        ('"1_0",' + ",".join(["1"] * 29), "text/csv", 400, "row 1, column 1: '1_0' is not a number"),
         (",".join(["1"] * 29) + ",1e39", "text/csv", 400, "'1e39' is not a finite number within float32's range"),
         (",".join(["1"] * 29) + "," + "9" * 5000, "text/csv", 400, "'" + "9" * 37 + "...' is not"),
         (json.dumps([[1e39] + [1.0] * 29]), "application/json", 400, "within float32's range"),
         ("{not json", "application/json", 400, "malformed JSON"),
+        ("[" * 100_000 + "]" * 100_000, "application/json", 400, "nested too deeply"),
+        ("[" + "9" * 5000 + "]", "application/json", 400, "has 5000 digits: it is outside float32's range"),
+        ("[-" + "9" * 41 + "]", "application/json", 400, "has 42 digits"),
+        ("[" + "9" * 39 + "]", "application/json", 400, "within float32's range"),
+        ("[1e99999]", "application/json", 400, "within float32's range"),
+        ("[" * 900 + "1" + "]" * 900, "application/json", 400, "row 1, feature 1: a list is not a number"),
+        (json.dumps([[{"a": 1}] * 30]), "application/json", 400, "an object is not a number"),
         ('{"rows": []}', "application/json", 400, '"instances"'),
         ("[]", "application/json", 400, "non-empty list"),
         (json.dumps([[True] + [1.0] * 29]), "application/json", 400, "true is not a number"),

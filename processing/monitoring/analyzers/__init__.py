@@ -1,6 +1,6 @@
 """One analyzer per statistic, each with a mergeable state (Deequ's Analyzer/State split).
 
-Adding a statistic means one file here and one line in `column_analyzers` (profile.py).
+Adding a statistic means one file here and one line in `ColumnAnalysis` (profile.py).
 """
 
 from .approx_distinct import ApproxCountDistinct, HllState

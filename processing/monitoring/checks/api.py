@@ -14,12 +14,14 @@ first and the last). A window without data writes nothing and returns status NoD
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ..baselines import load_data_quality_baseline, load_model_quality_constraints
+from ..batch import Batch
 from ..constraints import constraints_document
 from ..errors import MonitorInputError
 from ..model_quality import ModelQualityAttributes, read_predictions
@@ -54,21 +56,14 @@ class CheckResult:
         """Model Monitor's exit message (`NoData: …` for an empty window, this engine's addition)."""
         if self.status == NO_DATA:
             return "NoData: Job completed with no data to analyze in the window."
-        if not self.violations:
-            return "Completed: Job completed successfully with no violations."
-        return f"CompletedWithViolations: Job completed successfully with {len(self.violations)} violations."
+        return completion_message(len(self.violations))
 
 
-def load_json(path: str | os.PathLike, what: str) -> dict:
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MonitorInputError(f"{what} not found: {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise MonitorInputError(f"{what} {path} is not valid JSON: {e}") from None
-    if not isinstance(doc, dict):
-        raise MonitorInputError(f"{what} {path} is not a JSON object")
-    return doc
+def completion_message(violations: int) -> str:
+    """Model Monitor's exit message for a finished job (AWS's wording, from a real ExitMessage)."""
+    if violations == 0:
+        return "Completed: Job completed successfully with no violations."
+    return f"CompletedWithViolations: Job completed successfully with {violations} violations."
 
 
 def run_data_quality_check(
@@ -84,14 +79,15 @@ def run_data_quality_check(
     threads: int | None = None,
 ) -> CheckResult:
     """Profile the window and check it; writes statistics, constraints and constraint_violations."""
-    constraints = load_json(baseline_constraints, "baseline constraints")
-    if not isinstance(constraints.get("features"), list):
-        raise MonitorInputError(f"baseline constraints {baseline_constraints} hold no 'features' list")
-    statistics = load_json(baseline_statistics, "baseline statistics") if baseline_statistics else None
+    baseline = load_data_quality_baseline(baseline_constraints, baseline_statistics)
+    constraints, statistics = baseline.constraints, baseline.statistics
     batches, capture = _window(dataset, fmt, capture_uri, start, end)
+    if capture_uri is not None or not (fmt or DatasetFormat()).has_names:
+        batches = _by_position(batches, [feature["name"] for feature in constraints["features"]])
     profile = profile_batches(batches, threads, data_quality.domains_of(constraints))
+    notes = baseline.notes + _capture_notes(capture)
     if profile.item_count == 0:
-        return CheckResult("data-quality", NO_DATA, 0, capture=capture, notes=_capture_notes(capture))
+        return CheckResult("data-quality", NO_DATA, 0, capture=capture, notes=notes)
     violations, features = data_quality.check(profile, constraints, statistics)
     config = constraints.get("monitoring_config")
     documents = {
@@ -109,7 +105,7 @@ def run_data_quality_check(
         _data_metrics(profile, features),
         files,
         capture,
-        _capture_notes(capture),
+        notes,
     )
 
 
@@ -126,11 +122,7 @@ def run_model_quality_check(
     end: datetime | None = None,
 ) -> CheckResult:
     """Metrics of the window (captured predictions merged with ground truth, or a scored dataset)."""
-    constraints = load_json(baseline_constraints, "baseline constraints")
-    if not isinstance(constraints.get("binary_classification_constraints"), dict):
-        raise MonitorInputError(
-            f"baseline constraints {baseline_constraints} hold no binary_classification_constraints"
-        )
+    constraints = load_model_quality_constraints(baseline_constraints)
     notes: list[str] = []
     capture = None
     if capture_uri is not None:
@@ -176,6 +168,21 @@ def _window(dataset, fmt, capture_uri, start, end):
     return read_dataset(dataset, fmt or DatasetFormat()), None
 
 
+def _by_position(batches: Iterable[Batch], names: list[str]) -> Iterator[Batch]:
+    """A header-less window's columns (`_c0`, `_c1`, …) under the baseline's feature names, by position,
+    as Model Monitor reads captured data ("Using baseline columns: …"); columns beyond the baseline's
+    keep their positional name, so they show as extra columns."""
+    taken = set(names)
+    for batch in batches:
+        mapping = {}
+        for position, name in enumerate(batch.columns):
+            if position < len(names):
+                mapping[name] = names[position]
+            elif name in taken:  # a baseline feature called `_cN`: keep the extra column apart from it
+                mapping[name] = f"{name}_extra"
+        yield batch.renamed(mapping)
+
+
 def _window_constraints(profile, config) -> dict:
     from ..constraints import MonitoringConfig
 
@@ -199,7 +206,11 @@ def _data_metrics(profile, features: list[FeatureResult]) -> dict[str, float]:
 
 
 def _capture_notes(capture: CaptureStats | None) -> list[str]:
-    if capture is None or not capture.malformed:
+    if capture is None:
+        return []
+    if not capture.files_at_location:
+        return ["the capture location holds no capture files (*.jsonl) at all, in any hour"]
+    if not capture.malformed:
         return []
     reasons = ", ".join(f"{n} {why}" for why, n in sorted(capture.reasons.items()))
     return [f"skipped {capture.malformed} capture line(s) that could not be used ({reasons})"]

@@ -4,18 +4,21 @@ Per baseline feature present in the window (unless its `evaluate_constraints` is
 
 - data_type_check: share of present values of the baseline's type < datatype_check_threshold.
   Integral values count as Fractional ones (a whole number is a valid double; Deequ's "Numeric");
-  every value is a valid String.
+  a String feature counts only the values that are neither numbers nor booleans (AWS reports
+  "Only 0.0% of data is String" for numbers in a String feature).
 - completeness_check: window completeness < the feature's baseline `completeness`.
 - categorical_values_check: String features with `domains`: share of present values inside the
   domain < domain_content_threshold.
-- baseline_drift_check (with baseline statistics and perform_comparison Enabled): numeric KLL
-  distance > comparison_threshold; String features with categorical buckets on both sides:
-  L∞ distance > categorical_comparison_threshold, or for ChiSquared a p-value below it.
+- baseline_drift_check (with baseline statistics and perform_comparison Enabled, when the window's
+  inferred type is the baseline's: AWS's DistanceGenerator skips a column whose types differ):
+  numeric KLL distance > comparison_threshold; String features with categorical buckets on both
+  sides: L∞ distance > categorical_comparison_threshold, or for ChiSquared a p-value below it.
 
-Then missing_column_check for baseline features the window lacks and extra_column_check for
-window columns the baseline lacks. Per-feature `monitoringConfigOverrides` (AWS's documented key)
-or `monitoring_config_overrides` (what the SDK's Constraints.set_monitoring writes) override the
-global `monitoring_config`.
+Then one missing_column_check when baseline features are absent from the window and one
+extra_column_check when the window has columns the baseline lacks. Per-feature
+`monitoringConfigOverrides` (AWS's documented key) or `monitoring_config_overrides` (what the SDK's
+Constraints.set_monitoring writes) override the global `monitoring_config`. The baseline files are
+validated before they get here (baselines.py).
 """
 
 from __future__ import annotations
@@ -81,8 +84,8 @@ def check(
 ) -> tuple[list[v.Violation], list[FeatureResult]]:
     """Violations of the window against the baseline, and per-feature measurements."""
     settings = Settings.from_config(constraints.get("monitoring_config", {}))
-    baseline_features = [f for f in constraints.get("features", []) if isinstance(f, dict) and "name" in f]
-    baseline_stats = {f["name"]: f for f in (statistics or {}).get("features", []) if isinstance(f, dict)}
+    baseline_features = constraints["features"]
+    baseline_stats = {f["name"]: f for f in (statistics or {}).get("features", [])}
     current = {column.name: column for column in window.columns}
     found: list[v.Violation] = []
     results: list[FeatureResult] = []
@@ -97,13 +100,11 @@ def check(
         if settings.evaluate_constraints and local.evaluate_constraints:
             found += _feature_violations(feature, column, local, distance, threshold)
     if settings.evaluate_constraints:
-        names = [f["name"] for f in baseline_features]
-        for name in names:
-            if name not in current:
-                found.append(v.missing_column(name, len(current), len(names)))
-        for name in current:
-            if name not in set(names):
-                found.append(v.extra_column(name, len(current), len(names)))
+        names = {f["name"] for f in baseline_features}
+        if not names <= current.keys():
+            found.append(v.missing_columns(len(current), len(names)))
+        if not current.keys() <= names:
+            found.append(v.extra_columns(len(current), len(names)))
     return found, results
 
 
@@ -146,7 +147,7 @@ def _type_match(expected: str | None, counts: tuple[int, int, int, int, int]) ->
         FRACTIONAL: fractional + integral,
         INTEGRAL: integral,
         BOOLEAN: boolean,
-        STRING: present,
+        STRING: string,
     }[expected]
     return matching / present
 
@@ -161,7 +162,7 @@ def _drift(
     feature: dict, column: ColumnProfile, baseline: dict | None, s: Settings
 ) -> tuple[float | None, float | None]:
     """(distance, threshold) of the feature, or (None, None) when no comparison applies."""
-    if baseline is None or not s.perform_comparison:
+    if baseline is None or not s.perform_comparison or baseline.get("inferred_type") != column.inferred_type:
         return None, None
     numeric = baseline.get("numerical_statistics")
     if numeric and column.is_numeric and column.kll is not None:

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import MonitorInputError
+from ..job_config import MODEL_QUALITY, JobConfig
 from ..outputs import write_text
 from ..readers import DatasetFormat
 from ..readers.capture import parse_time
@@ -17,17 +18,15 @@ from .api import NO_DATA, CheckResult, run_data_quality_check, run_model_quality
 DATA_NAMESPACE_DIMENSIONS = ("Endpoint", "MonitoringSchedule")
 
 
-def run_check(config) -> CheckResult:
+def run_check(config: JobConfig) -> CheckResult:
     """Run the check a JobConfig describes; returns its result (status, violations, message)."""
     capture_uri, dataset, fmt = _input(config)
     start, end = parse_time(config.start_time), parse_time(config.end_time)
-    if config.analysis_type == "MODEL_QUALITY":
-        from ..job import model_quality_attributes
-
+    if config.analysis_type == MODEL_QUALITY:
         result = run_model_quality_check(
             baseline_constraints=config.baseline_constraints,
             output_dir=config.output_path,
-            attributes=model_quality_attributes(config),
+            attributes=config.model_quality_attributes(),
             dataset=dataset,
             fmt=fmt,
             capture_uri=capture_uri,
@@ -53,7 +52,7 @@ def run_check(config) -> CheckResult:
     return result
 
 
-def _input(config) -> tuple[str | None, str | None, DatasetFormat | None]:
+def _input(config: JobConfig) -> tuple[str | None, str | None, DatasetFormat | None]:
     try:
         spec = json.loads(config.dataset_format)
     except json.JSONDecodeError as e:

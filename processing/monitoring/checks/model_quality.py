@@ -21,7 +21,8 @@ import numpy as np
 
 from ..errors import MonitorInputError
 from ..model_quality import ModelQualityAttributes, same_label
-from ..readers.capture import CapturedRecord, CaptureStats, read_records, resolve_uri
+from ..paths import local_path
+from ..readers.capture import CapturedRecord, CaptureStats, capture_root, read_records
 from ..readers.jsonl import parse_line
 from . import violations as v
 
@@ -34,19 +35,15 @@ OPERATORS = {
 
 
 def check(statistics: dict, constraints: dict) -> list[v.MetricViolation]:
-    """Violations of the window's binary_classification_metrics against the baseline constraints."""
+    """Violations of the window's binary_classification_metrics against the baseline constraints
+    (validated: baselines.validate_model_quality_constraints)."""
     metrics = statistics.get("binary_classification_metrics", {})
-    rules = constraints.get("binary_classification_constraints")
-    if not isinstance(rules, dict):
-        raise MonitorInputError("the baseline constraints hold no binary_classification_constraints")
     found = []
-    for name, rule in rules.items():
-        operator, threshold = rule.get("comparison_operator"), rule.get("threshold")
-        if operator not in OPERATORS:
-            raise MonitorInputError(f"constraint {name!r} has an unknown comparison_operator {operator!r}")
+    for name, rule in constraints["binary_classification_constraints"].items():
+        operator, threshold = rule["comparison_operator"], rule["threshold"]
         value = metrics.get(name, {}).get("value")
-        if not isinstance(value, (int, float)) or math.isnan(value) or threshold is None:
-            continue
+        if not isinstance(value, (int, float)) or math.isnan(value):
+            continue  # e.g. auc of a window holding one class only
         if OPERATORS[operator](float(value), float(threshold)):
             found.append(v.metric(name, float(value), operator, float(threshold)))
     return found
@@ -73,7 +70,7 @@ def merged_predictions(
     """(labels, probabilities) of the window's captured rows that have ground truth."""
     attributes.validate()
     predictions: dict[str, list[float]] = {}
-    for record in read_records(resolve_uri(capture_uri), start, end, stats.capture):
+    for record in read_records(capture_root(capture_uri), start, end, stats.capture):
         scores = _scores(record, attributes)
         stats.captured_rows += len(record.outputs)
         if scores is None:
@@ -81,7 +78,7 @@ def merged_predictions(
             continue
         predictions.setdefault(record.merge_key, []).extend(scores)
     labels, probabilities = [], []
-    for key, truth in _ground_truth(resolve_uri(ground_truth_uri), set(predictions), attributes, stats):
+    for key, truth in _ground_truth(local_path(ground_truth_uri, "ground truth"), set(predictions), attributes, stats):
         scores = predictions.pop(key)
         if len(truth) != len(scores):
             stats.malformed_ground_truth += 1
@@ -147,6 +144,14 @@ def _ground_truth(
 
 
 def _ground_truth_record(line: str, attributes: ModelQualityAttributes) -> tuple[str, list[int]] | None:
+    """(event id, labels) of one ground-truth line; None for a line that cannot be used (counted)."""
+    try:
+        return _parse_ground_truth(line, attributes)
+    except RecursionError:  # JSON nested deeper than the parser goes: unusable like any malformed line
+        return None
+
+
+def _parse_ground_truth(line: str, attributes: ModelQualityAttributes) -> tuple[str, list[int]] | None:
     try:
         doc = json.loads(line)
         key = str(doc["eventMetadata"]["eventId"])

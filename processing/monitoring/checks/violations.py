@@ -1,8 +1,10 @@
 """constraint_violations.json (FORMATS.md §2.4 and §4.6) and the wording of each violation.
 
-Only data_type_check's description is known verbatim from AWS's output; baseline_drift_check's keeps
-the `distance: <d> exceeds threshold: <t>` part AWS's samples parse; the other wordings follow the
-same pattern and are listed as guesses in docs/monitoring.md.
+The data-quality descriptions are AWS's, verbatim from real monitoring executions
+(../shared/reference/model-monitor-more/violations-wording, notebook-outputs/mm_intro_*):
+data_type_check, completeness_check, categorical_values_check, baseline_drift_check, and the one
+`Missing columns` / `Extra columns` violation. docs/monitoring.md lists which wording is still a
+guess (model quality's).
 """
 
 from __future__ import annotations
@@ -66,8 +68,7 @@ def completeness(feature: str, expected: float, observed: float) -> Violation:
     return Violation(
         feature,
         COMPLETENESS,
-        f"Data completeness requirement is not met. Expected completeness: {percent(expected)}%. "
-        f"Observed: Only {percent(observed)}% of data is present.",
+        f"Data completeness requirement is not met. Expected: {percent(expected)}%. Observed: Only {percent(observed)}%.",
     )
 
 
@@ -83,26 +84,25 @@ def categorical(feature: str, threshold: float, observed: float) -> Violation:
     return Violation(
         feature,
         CATEGORICAL,
-        f"Categorical value requirement is not met. Expected match: {percent(threshold)}%. "
-        f"Observed: Only {percent(observed)}% of data is within the baseline domain.",
+        f"Categorical value match requirement is not met. Expected match: {percent(threshold)}%. "
+        f"Observed: {percent(observed)}% of the values match the known values.",
     )
 
 
-def missing_column(feature: str, current: int, baseline: int) -> Violation:
-    return Violation(
-        feature,
-        MISSING_COLUMN,
-        f"There are missing columns in current dataset. Number of columns in current dataset: {current}, "
-        f"Number of columns in baseline constraints: {baseline}",
-    )
+def missing_columns(current: int, baseline: int) -> Violation:
+    """One violation for every baseline feature the window lacks, as AWS reports them."""
+    return Violation("Missing columns", MISSING_COLUMN, _column_count("missing", current, baseline))
 
 
-def extra_column(feature: str, current: int, baseline: int) -> Violation:
-    return Violation(
-        feature,
-        EXTRA_COLUMN,
-        f"There are extra columns in current dataset. Number of columns in current dataset: {current}, "
-        f"Number of columns in baseline constraints: {baseline}",
+def extra_columns(current: int, baseline: int) -> Violation:
+    """One violation for every window column the baseline lacks."""
+    return Violation("Extra columns", EXTRA_COLUMN, _column_count("extra", current, baseline))
+
+
+def _column_count(kind: str, current: int, baseline: int) -> str:
+    return (
+        f"There are {kind} columns in current dataset. Number of columns in current dataset: {current}, "
+        f"Number of columns in baseline constraints: {baseline}"
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..batch import Batch
 from ..errors import MonitorInputError
+from ..paths import local_path
 
 FORMATS = ("csv", "json", "parquet")
 
@@ -22,6 +23,11 @@ FORMATS = ("csv", "json", "parquet")
 class DatasetFormat:
     kind: str = "csv"  # csv | json | parquet
     header: bool = True  # CSV only
+
+    @property
+    def has_names(self) -> bool:
+        """Whether the data names its columns (else they are `_c0`, `_c1`, … by position)."""
+        return self.kind != "csv" or self.header
 
     @classmethod
     def from_json(cls, text: str | dict) -> DatasetFormat:
@@ -65,7 +71,7 @@ def read_dataset(path: str | Path, fmt: DatasetFormat) -> Iterator[Batch]:
     """Every batch of every file of the dataset, in order."""
     if fmt.kind not in FORMATS:
         raise MonitorInputError(f"unknown dataset format {fmt.kind!r}; expected one of {', '.join(FORMATS)}")
-    files = dataset_files(Path(path))
+    files = dataset_files(local_path(path, "dataset"))
     names: list[str] | None = None
     for file in files:
         for batch in _read_file(file, fmt):

@@ -7,8 +7,9 @@ of several rows pairs row i of the input with row i of the output.
 
 Files are found under `{uri}/…/yyyy/mm/dd/hh/*.jsonl` and a record counts when its
 `eventMetadata.inferenceTime` lies in [start, end) (a record without a readable one counts when its file's
-hour folder does). Lines that cannot be used (not JSON, not a capture record, BASE64-encoded, input and
-output row counts that differ) are counted and skipped, never fatal; shadow-variant records are
+hour folder does). Lines that cannot be used (not JSON, JSON nested deeper than Python's parser goes,
+not a capture record, BASE64-encoded, input and output row counts that differ) are counted and
+skipped, never fatal; shadow-variant records are
 skipped as AWS's analyzer skips them. Rows are yielded in bounded batches.
 """
 
@@ -26,8 +27,10 @@ from pathlib import Path
 
 from ..batch import Batch, ColumnBatch
 from ..errors import MonitorInputError
+from ..paths import local_path
 
 BATCH_ROWS = 65536
+NESTED_TOO_DEEPLY = "JSON nested too deeply"
 _HOUR_PATH = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})(?:/|$)")
 
 
@@ -35,7 +38,8 @@ _HOUR_PATH = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})(?:/|$)")
 class CaptureStats:
     """What reading a window found: usable records and rows, and lines skipped with why."""
 
-    files: int = 0
+    files_at_location: int = 0  # every capture file under the location, whatever its hour
+    files: int = 0  # those whose hour folder may hold records of the window
     records: int = 0
     rows: int = 0
     malformed: int = 0
@@ -61,17 +65,19 @@ class CapturedRecord:
         return self.inference_id or self.event_id
 
 
-def resolve_uri(uri: str, home: str | os.PathLike | None = None) -> Path:
-    """A local folder for a capture or ground-truth URI: s3://bucket/key → $MLOPS_HOME/s3/bucket/key."""
-    if uri.startswith("s3://"):
-        bucket, _, key = uri[5:].partition("/")
-        if not bucket:
-            raise MonitorInputError(f"not an S3 URI: {uri!r}")
-        root = Path(home or os.environ.get("MLOPS_HOME") or ".mlops").expanduser().resolve()
-        return root / "s3" / bucket / key
-    if "://" in uri:
-        raise MonitorInputError(f"unsupported URI scheme in {uri!r}; use s3:// or a local path")
-    return Path(uri)
+def capture_root(location: str | os.PathLike) -> Path:
+    """The local folder (or file) of a capture location, which must exist.
+
+    A location that does not exist holds no capture at all (a wrong URI, an endpoint that never
+    captured): an error. One that exists but has no record in the window is an empty window.
+    """
+    root = local_path(location, "capture location")
+    if not root.exists():
+        raise MonitorInputError(
+            f"capture location {location} does not exist: it holds no captured data at all "
+            "(an hour without traffic under an existing location is an empty window, NoData)"
+        )
+    return root
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -85,14 +91,19 @@ def parse_time(text: str | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def capture_files(root: Path, start: datetime | None, end: datetime | None) -> list[Path]:
+def capture_files(
+    root: Path, start: datetime | None, end: datetime | None, stats: CaptureStats | None = None
+) -> list[Path]:
     """*.jsonl files under root whose hour folder may hold records of [start, end)."""
     if not root.exists():
         return []
+    found = [root] if root.is_file() else sorted(root.rglob("*.jsonl"))
+    if stats is not None:
+        stats.files_at_location += len(found)
     if root.is_file():
-        return [root]
+        return found
     files = []
-    for path in sorted(root.rglob("*.jsonl")):
+    for path in found:
         hour = _hour_of(path.relative_to(root).as_posix())
         if hour is not None and start is not None and hour + timedelta(hours=1) <= start:
             continue
@@ -105,8 +116,8 @@ def capture_files(root: Path, start: datetime | None, end: datetime | None) -> l
 def read_records(
     root: Path, start: datetime | None, end: datetime | None, stats: CaptureStats
 ) -> Iterator[CapturedRecord]:
-    """Usable records of the window, in file and line order."""
-    for path in capture_files(root, start, end):
+    """Usable records of the window, in file and line order (none when root does not exist)."""
+    for path in capture_files(root, start, end, stats):
         stats.files += 1
         folder_hour = _hour_of(path.as_posix())
         try:
@@ -129,14 +140,27 @@ def read_records(
 
 
 def read_capture(
-    uri: str, start: datetime | None, end: datetime | None, stats: CaptureStats, batch_rows: int = BATCH_ROWS
+    uri: str | os.PathLike,
+    start: datetime | None,
+    end: datetime | None,
+    stats: CaptureStats,
+    batch_rows: int = BATCH_ROWS,
 ) -> Iterator[Batch]:
-    """The window's rows as header-less text batches: output columns, then input columns."""
+    """The window's rows as header-less text batches: output columns, then input columns.
+
+    The location is checked at once (capture_root), before the first batch is asked for.
+    """
+    return _batches(capture_root(uri), start, end, stats, batch_rows)
+
+
+def _batches(
+    root: Path, start: datetime | None, end: datetime | None, stats: CaptureStats, batch_rows: int
+) -> Iterator[Batch]:
     import pyarrow as pa
 
     rows: list[list[str | None]] = []
     width = 0
-    for record in read_records(resolve_uri(uri), start, end, stats):
+    for record in read_records(root, start, end, stats):
         for output, features in zip(record.outputs, record.inputs, strict=True):
             row = output + features
             width = max(width, len(row))
@@ -159,6 +183,14 @@ def _to_batch(rows: list[list[str | None]], width: int, pa) -> Batch:
 
 
 def _parse_record(line: str, stats: CaptureStats) -> CapturedRecord | None:
+    try:
+        return _record(line, stats)
+    except RecursionError:  # e.g. "[[[[…" 100,000 deep, in the line or in its payload: unusable, not fatal
+        stats.skip(NESTED_TOO_DEEPLY)
+        return None
+
+
+def _record(line: str, stats: CaptureStats) -> CapturedRecord | None:
     try:
         doc = json.loads(line)
     except json.JSONDecodeError:

@@ -4,7 +4,7 @@ Spark infers one schema over the whole file, so this reads twice: first the colu
 → long, any float → double, booleans, and anything mixed with text → string; nested objects and
 arrays are kept as their JSON text), then the values in batches. Columns come out sorted by name, as
 Spark's inferred schemas are. Numbers in a string column keep their JSON text. A line that is not a
-JSON object is an error naming its line number.
+JSON object, or one nested more than MAX_DEPTH levels, is an error naming its line number.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from ..batch import BOOLEAN_KIND, FRACTIONAL_KIND, INTEGRAL_KIND, TEXT, Batch, C
 from ..errors import MonitorInputError
 
 BATCH_ROWS = 65536
+MAX_DEPTH = 100  # nested values are kept as their JSON text, rebuilt recursively (two frames a level)
 NULL_TYPE, LONG, DOUBLE, BOOL, STRING = "null", "long", "double", "boolean", "string"
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
@@ -120,18 +121,35 @@ def _compact(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _too_deep(record: dict) -> bool:
+    """Whether a record nests objects or arrays more than MAX_DEPTH levels (walked without recursion)."""
+    stack = [(value, 2) for value in record.values() if isinstance(value, (dict, list))]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 def _records(path: Path) -> Iterator[tuple[int, dict]]:
     try:
         with open(path, encoding="utf-8") as f:
             for number, line in enumerate(f, start=1):
                 if not line.strip():
                     continue
+                too_deep = f"{path} line {number} nests JSON deeper than {MAX_DEPTH} levels"
                 try:
                     record = parse_line(line)
                 except json.JSONDecodeError as e:
                     raise MonitorInputError(f"{path} line {number} is not valid JSON ({e.msg})") from None
+                except RecursionError:  # deeper than Python's parser goes
+                    raise MonitorInputError(too_deep) from None
                 if not isinstance(record, dict):
                     raise MonitorInputError(f"{path} line {number} is not a JSON object")
+                if _too_deep(record):
+                    raise MonitorInputError(too_deep)
                 yield number, record
     except UnicodeDecodeError as e:
         raise MonitorInputError(f"{path} is not UTF-8 text (invalid byte at offset {e.start})") from None

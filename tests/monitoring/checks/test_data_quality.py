@@ -9,8 +9,9 @@ import pytest
 
 from processing.monitoring.api import suggest_baseline
 from processing.monitoring.checks.api import run_data_quality_check
+from processing.monitoring.errors import MonitorInputError
 
-from ..conftest import CSV
+from ..conftest import CSV, CSV_NO_HEADER
 
 pytestmark = pytest.mark.image
 
@@ -33,14 +34,13 @@ def baseline(tmp_path_factory):
     return folder / "out", rows
 
 
-def _check(baseline_dir, window, constraints=None, **kwargs):
+def _check(baseline_dir, window, constraints=None, fmt=CSV):
     return run_data_quality_check(
         baseline_constraints=constraints or baseline_dir / "constraints.json",
         baseline_statistics=baseline_dir / "statistics.json",
         output_dir=window.parent / "report",
         dataset=window,
-        fmt=CSV,
-        **kwargs,
+        fmt=fmt,
     )
 
 
@@ -79,9 +79,9 @@ def test_completeness_check(baseline, tmp_path):
     window = [(x if i % 10 else "", n, c) for i, (x, n, c) in enumerate(rows[:300])]
     result = _check(folder, _write(tmp_path / "w.csv", ["x", "n", "color"], window))
     assert ("completeness_check", "x") in _kinds(result)
-    assert "Observed: Only 90.0% of data is present." in next(
+    assert "Data completeness requirement is not met. Expected: 100.0%. Observed: Only 90.0%." in [
         v.description for v in result.violations if v.constraint_check_type == "completeness_check"
-    )
+    ]
 
 
 def test_baseline_drift_check_numeric(baseline, tmp_path):
@@ -126,10 +126,51 @@ def test_categorical_values_and_drift(baseline, tmp_path):
 def test_missing_and_extra_columns(baseline, tmp_path):
     folder, rows = baseline
     missing = _check(folder, _write(tmp_path / "m.csv", ["x", "n"], [(x, n) for x, n, _ in rows[:100]]))
-    assert _kinds(missing) == [("missing_column_check", "color")]
-    extra = _check(folder, _write(tmp_path / "e.csv", ["x", "n", "color", "new"], [(*r, 1) for r in rows[:100]]))
-    assert _kinds(extra) == [("extra_column_check", "new")]
-    assert "Number of columns in current dataset: 4" in extra.violations[0].description
+    assert _kinds(missing) == [("missing_column_check", "Missing columns")]
+    extra = _check(folder, _write(tmp_path / "e.csv", ["x", "n", "color", "a", "b"], [(*r, 1, 2) for r in rows[:100]]))
+    assert _kinds(extra) == [("extra_column_check", "Extra columns")]  # one violation for both columns
+    assert extra.violations[0].description == (
+        "There are extra columns in current dataset. Number of columns in current dataset: 5, "
+        "Number of columns in baseline constraints: 3"
+    )
+    renamed = _check(folder, _write(tmp_path / "r.csv", ["x", "n", "colour"], rows[:100]))
+    assert _kinds(renamed) == [("extra_column_check", "Extra columns"), ("missing_column_check", "Missing columns")]
+
+
+def test_a_header_less_window_is_read_with_the_baseline_names(baseline, tmp_path):
+    folder, rows = baseline
+    window = tmp_path / "w.csv"
+    window.write_text("".join(f"{x},{n},{c}\n" for x, n, c in rows[:200]))
+    result = _check(folder, window, fmt=CSV_NO_HEADER)
+    assert result.violations == [] and [f.name for f in result.features] == ["x", "n", "color"]
+    report = tmp_path / "report"
+    assert [f["name"] for f in json.loads((report / "statistics.json").read_text())["features"]] == ["x", "n", "color"]
+    assert [f["name"] for f in json.loads((report / "constraints.json").read_text())["features"]] == ["x", "n", "color"]
+    window.write_text("".join(f"{x},{n}\n" for x, n, _ in rows[:200]))  # a column short
+    assert _kinds(_check(folder, window, fmt=CSV_NO_HEADER)) == [("missing_column_check", "Missing columns")]
+    window.write_text("".join(f"{x},{n},{c},{c}\n" for x, n, c in rows[:200]))  # one too many
+    result = _check(folder, window, fmt=CSV_NO_HEADER)
+    assert _kinds(result) == [("extra_column_check", "Extra columns")]
+    assert [f["name"] for f in json.loads((report / "statistics.json").read_text())["features"]][-1] == "_c3"
+
+
+def test_a_string_feature_receiving_numbers(baseline, tmp_path):
+    folder, rows = baseline
+    window = [(x, n, i if i % 4 else c) for i, (x, n, c) in enumerate(rows[:200])]
+    result = _check(folder, _write(tmp_path / "w.csv", ["x", "n", "color"], window))
+    assert ("data_type_check", "color") in _kinds(result)
+    assert (
+        "Data type match requirement is not met. Expected data type: String, Expected match: 100.0%. "
+        "Observed: Only 25.0% of data is String."
+    ) in [v.description for v in result.violations]
+
+
+def test_no_drift_check_when_the_window_has_another_type(baseline, tmp_path):
+    """AWS's DistanceGenerator: "Inferred data type don't match for column …" and no distance."""
+    folder, rows = baseline
+    window = [(x, n + 10.5, c) for x, n, c in rows[:200]]  # n: Integral in the baseline, far away and Fractional now
+    kinds = _kinds(_check(folder, _write(tmp_path / "w.csv", ["x", "n", "color"], window)))
+    assert ("data_type_check", "n") in kinds and ("baseline_drift_check", "n") not in kinds
 
 
 def test_overrides_and_disabled_evaluation(baseline, tmp_path):
@@ -178,6 +219,7 @@ def test_an_aws_made_baseline_checks_our_window(aai540, tmp_path):
 
 def test_no_data_in_the_window(baseline, tmp_path):
     folder, _ = baseline
+    (tmp_path / "no-capture").mkdir()
     result = run_data_quality_check(
         baseline_constraints=folder / "constraints.json",
         output_dir=tmp_path / "report",
@@ -185,4 +227,16 @@ def test_no_data_in_the_window(baseline, tmp_path):
     )
     assert result.status == "NoData" and result.item_count == 0
     assert result.message.startswith("NoData:")
+    assert result.notes == ["the capture location holds no capture files (*.jsonl) at all, in any hour"]
+    assert not (tmp_path / "report").exists()
+
+
+def test_a_capture_location_that_does_not_exist_is_bad_input(baseline, tmp_path):
+    folder, _ = baseline
+    with pytest.raises(MonitorInputError, match="no-capture does not exist: it holds no captured data at all"):
+        run_data_quality_check(
+            baseline_constraints=folder / "constraints.json",
+            output_dir=tmp_path / "report",
+            capture_uri=str(tmp_path / "no-capture"),
+        )
     assert not (tmp_path / "report").exists()

@@ -9,7 +9,6 @@ from processing.monitoring.readers.capture import (
     parse_time,
     read_capture,
     read_records,
-    resolve_uri,
 )
 
 from ..conftest import REFERENCE, capture_line, write_capture_file
@@ -95,15 +94,40 @@ def test_malformed_lines_are_counted_not_fatal(tmp_path):
     }
 
 
+def test_deeply_nested_json_is_a_skipped_line_not_a_crash(tmp_path):
+    good = capture_line("2024-01-19T19:00:00Z", "1,2", "0.5", "ok")
+    in_payload = capture_line("2024-01-19T19:00:00Z", "[" * 100_000, "[0.5]", "deep", encoding="JSON")
+    # parses, but is deeper than rebuilding the cells' text can follow
+    almost = capture_line("2024-01-19T19:00:00Z", "[" * 990 + "]" * 990, "[0.5]", "almost", encoding="JSON")
+    write_capture_file(tmp_path, "2024/01/19/19", [good, "[" * 100_000, in_payload, almost, good])
+    stats = CaptureStats()
+    assert len(_cells(read_capture(str(tmp_path), START, END, stats))) == 2
+    assert stats.reasons == {"JSON nested too deeply": 3}
+
+
 def test_an_empty_window_yields_nothing(tmp_path):
-    assert list(read_capture(str(tmp_path / "nothing"), START, END, CaptureStats())) == []
+    write_capture_file(tmp_path, "2024/01/19/18", [capture_line("2024-01-19T18:00:00Z", "1,2", "0.5", "early")])
+    stats = CaptureStats()
+    assert list(read_capture(str(tmp_path), START, END, stats)) == []
+    assert (stats.files_at_location, stats.files, stats.records) == (1, 0, 0)
+    (tmp_path / "empty").mkdir()
+    stats = CaptureStats()
+    assert list(read_capture(str(tmp_path / "empty"), START, END, stats)) == []
+    assert stats.files_at_location == 0
 
 
-def test_s3_uris_map_into_the_local_object_store(tmp_path, monkeypatch):
+def test_a_location_that_does_not_exist_is_an_error_at_once(tmp_path):
+    with pytest.raises(MonitorInputError, match="does not exist: it holds no captured data at all"):
+        read_capture(str(tmp_path / "nothing"), START, END, CaptureStats())  # before the first batch
+
+
+def test_s3_uris_are_not_resolved_by_the_job_code(tmp_path, monkeypatch):
     monkeypatch.setenv("MLOPS_HOME", str(tmp_path))
-    assert resolve_uri("s3://bucket/data-capture/ep") == tmp_path.resolve() / "s3" / "bucket" / "data-capture" / "ep"
+    write_capture_file(tmp_path / "s3" / "bucket" / "data-capture", "2024/01/19/19", [])
+    with pytest.raises(MonitorInputError, match="is an S3 URI, and this job reads and writes local paths only"):
+        read_capture("s3://bucket/data-capture/endpoint", START, END, CaptureStats())
     with pytest.raises(MonitorInputError, match="unsupported URI scheme"):
-        resolve_uri("gs://bucket/x")
+        read_capture("gs://bucket/x", START, END, CaptureStats())
 
 
 def test_times():

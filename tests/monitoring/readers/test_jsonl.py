@@ -40,3 +40,12 @@ def test_bad_lines_are_errors_with_their_number(tmp_path):
     path.write_text('{"a": 1}\n[1, 2]\n')
     with pytest.raises(MonitorInputError, match="line 2 is not a JSON object"):
         list(read_batches(path))
+    path.write_text('{"a": 1}\n{"a": ' + "[" * 100_000 + "\n")
+    with pytest.raises(MonitorInputError, match="line 2 nests JSON deeper than 100 levels"):
+        list(read_batches(path))
+    path.write_text('{"a": 1}\n{"a": ' + "[" * 101 + "]" * 101 + "}\n")  # parses, but deeper than the limit
+    with pytest.raises(MonitorInputError, match="line 2 nests JSON deeper than 100 levels"):
+        list(read_batches(path))
+    path.write_text('{"a": ' + "[" * 99 + "]" * 99 + "}\n")
+    (batch,) = read_batches(path)
+    assert batch["a"].values.to_pylist() == ["[" * 99 + "]" * 99]

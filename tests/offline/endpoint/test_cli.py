@@ -47,6 +47,7 @@ def test_deploy_needs_a_target():
         (["--capture-destination", "/tmp/x"], 2, "must be an s3:// URI"),
         (["--capture-mode", "all"], 2, "all"),
         (["--workers", "0"], 2, "0"),
+        (["--header-timeout", "0"], 2, "not in the range 0.1<=x<=300.0"),
         (["--endpoint-name", "bad_name"], 2, "is not a valid SageMaker name"),
         (["--model-data", "/no/such/model.tar.gz"], 1, "is not a file"),
         (["--model-package-group", "nothing-here"], 1, "no approved model package"),
@@ -175,3 +176,16 @@ def test_traffic_replay_command(host, host_home, requests_csv, tmp_path, monkeyp
     assert result.exit_code == 2 and "the data contract lists 30 features" in result.output
     result = run("traffic", "replay", "--endpoint", "ghost", "--data", str(requests_csv))
     assert result.exit_code == 2 and "no local endpoint named ghost" in result.output
+
+
+@pytest.mark.parametrize("name", ["../../x", "a/b", "x" * 64, "-x", "x_y", ""])
+def test_traffic_replay_refuses_a_name_sagemaker_would_refuse(host, requests_csv, tmp_path, monkeypatch, name):
+    home = tmp_path / "home"
+    (home / "endpoints").mkdir(parents=True)
+    # What "../../x" would have reached: a state file outside $MLOPS_HOME/endpoints naming a live endpoint.
+    (tmp_path / "x.json").write_text(json.dumps({"url": host.url, "pid": os.getpid()}))
+    monkeypatch.setenv("MLOPS_HOME", str(home))
+    result = run("traffic", "replay", "--endpoint", name, "--data", str(requests_csv), "--limit", "1")
+    assert result.exit_code == 2, result.output
+    assert f"endpoint name {name!r} is not a valid SageMaker name" in result.output
+    assert "Replayed" not in result.output

@@ -123,3 +123,15 @@ def test_no_endpoint_no_replay(tmp_path, requests_csv, host):
         replay("ghost", requests_csv, url=host.url)
     with pytest.raises(TrafficError, match="cannot reach"):
         replay("ghost", requests_csv, url="http://127.0.0.1:9")
+
+
+def test_endpoint_names_are_checked_before_they_become_paths(tmp_path, requests_csv):
+    from offline.endpoint.host import read_state
+    from offline.endpoint.settings import SettingsError
+
+    with pytest.raises(TrafficError, match="endpoint name '../../x' is not a valid SageMaker name"):
+        replay("../../x", requests_csv, home=tmp_path)
+    with pytest.raises(TrafficError, match="is not a valid SageMaker name"):
+        replay("a/b", requests_csv, url="http://127.0.0.1:9")  # the name goes into the URL path too
+    with pytest.raises(SettingsError, match="is not a valid SageMaker name"):
+        read_state("../x", tmp_path)

@@ -46,6 +46,31 @@ def test_everything_shown_is_escaped():
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+def test_missing_and_extra_columns_are_shown_once_for_the_window():
+    missing = {
+        "feature_name": "Missing columns",
+        "constraint_check_type": "missing_column_check",
+        "description": "There are missing columns in current dataset. Number of columns in current dataset: 3, "
+        "Number of columns in baseline constraints: 4",
+    }
+    execution = Execution(
+        "s",
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T01:00:00Z",
+        "CompletedWithViolations",
+        "m",
+        3,
+        [missing],
+        None,
+        [],
+        "a",
+        "b",
+    )
+    data = ReportData("ep", "now", [execution], data_quality=execution, features=[FeatureRow("a", "", 0.0, 0.1, 1, 1)])
+    section = render(data).split("Completeness and types")[1].split("<h2>")[0]
+    assert section.count("Missing columns: There are missing columns in current dataset.") == 1
+
+
 def test_no_schedule_no_report(tmp_path):
     with pytest.raises(LookupError, match="no monitoring schedule for endpoint 'nope'"):
         write_report("nope", home=tmp_path)
