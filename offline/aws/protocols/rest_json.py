@@ -19,7 +19,8 @@ from botocore.model import OperationModel, ServiceModel, Shape
 from offline.aws.errors import NotImplementedByLocalRuntime, SerializationException, ServiceError
 from offline.aws.protocols import Context
 from offline.aws.protocols.json import json_error_response, load_json_object
-from offline.aws.protocols.xml import parse_scalar, rfc7231, scalar_text
+from offline.aws.protocols.rest import prefixed_headers, put_header_members, query_member
+from offline.aws.protocols.xml import parse_scalar
 from offline.aws.shapes import from_wire_json, to_wire_json
 from offline.aws.wire import Headers, Request, Response
 
@@ -76,19 +77,14 @@ class RestJsonProtocol:
                     if found:
                         params[name] = found
                     continue
-                values = [v for k, v in query if k == wire_name]
-                if values:
-                    params[name] = (
-                        [_scalar(member.member, v) for v in values]
-                        if member.type_name == "list"
-                        else _scalar(member, values[0])
-                    )
+                value = query_member(member, wire_name, query, _scalar)
+                if value is not None:
+                    params[name] = value
             elif location == "header":
                 if wire_name in request.headers:
                     params[name] = _scalar(member, request.headers[wire_name])
             elif location == "headers":
-                prefix = wire_name.lower()
-                found = {k[len(prefix) :]: v for k, v in request.headers.items() if k.startswith(prefix)}
+                found = prefixed_headers(request.headers, wire_name)
                 if found:
                     params[name] = found
             elif name == payload:
@@ -118,29 +114,18 @@ class RestJsonProtocol:
         body: dict[str, Any] = {}
         raw: bytes | None = None
         if shape is not None:
+            status = put_header_members(shape, result, headers) or status
             payload = shape.serialization.get("payload")
             for name, member in shape.members.items():
                 value = result.get(name)
-                if value is None:
+                if value is None or member.serialization.get("location"):
                     continue
-                location = member.serialization.get("location")
-                wire_name = member.serialization.get("name", name)
-                if location == "header":
-                    headers[wire_name] = (
-                        rfc7231(value) if member.type_name == "timestamp" else scalar_text(member, value)
-                    )
-                elif location == "headers":
-                    for key, item in value.items():
-                        headers[wire_name + key] = item
-                elif location == "statusCode":
-                    status = int(value)
-                elif name == payload:
-                    if member.type_name in ("blob", "string"):
-                        raw = value if isinstance(value, bytes) else str(value).encode()
-                    else:
-                        body = to_wire_json(member, value)
-                elif location is None:
+                if name != payload:
                     body[name] = to_wire_json(member, value)
+                elif member.type_name in ("blob", "string"):
+                    raw = value if isinstance(value, bytes) else str(value).encode()
+                else:
+                    body = to_wire_json(member, value)
         if raw is None:
             # AWS answers an output without members with an empty body; botocore reads either as {}
             raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode() if body else b""
