@@ -7,7 +7,8 @@ completes a loop writes output.json atomically *before* the transaction that rec
 status commits, so a crash leaves either nothing (the answer was not taken; answering again works) or
 both: never a Completed loop without its output.json, never a lost answer.
 
-Starting a loop is one transaction (a few indexed statements) and parses nothing but its input.
+Starting a loop is one statement (an INSERT … SELECT from its flow definition: one transaction, one
+commit) and parses nothing but its input.
 """
 
 from __future__ import annotations
