@@ -105,7 +105,13 @@ def test_the_built_in_table_names_botocore_services():
     from offline.aws.shapes import is_service
 
     assert [entry.name for entry in BUILT_IN if not is_service(entry.name)] == []
-    assert {r.entry.name for r in Router(BUILT_IN).routes} == {"s3", "sagemaker", "stepfunctions", "sts"}
+    assert {r.entry.name for r in Router(BUILT_IN).routes} == {
+        "s3",
+        "sagemaker",
+        "sagemaker-a2i-runtime",
+        "stepfunctions",
+        "sts",
+    }
 
 
 def test_register_service_refuses_a_name_botocore_does_not_know(monkeypatch):
@@ -224,10 +230,11 @@ def test_unregistered_services_get_not_implemented_in_their_own_format(clients):
         "Code": "NotImplemented",
         "Message": "ListRules (events) is not implemented by the local runtime",
     }
-    with pytest.raises(ClientError) as e:
-        clients("sagemaker-a2i-runtime").list_human_loops(FlowDefinitionArn=FLOW)
+    with pytest.raises(ClientError) as e:  # signs as sagemaker, like two services that are served
+        clients("sagemaker-runtime").invoke_endpoint(EndpointName="e", Body=b"1")
     assert e.value.response["Error"]["Code"] == "NotImplemented"
-    assert "GET /human-loops, signed for sagemaker, matches no operation" in e.value.response["Error"]["Message"]
+    message = e.value.response["Error"]["Message"]
+    assert "POST /endpoints/e/invocations, signed for sagemaker, matches no operation" in message
     with pytest.raises(ClientError) as e:
         clients("iam").list_users()
     assert e.value.response["Error"]["Message"] == "ListUsers (iam) is not implemented by the local runtime"
