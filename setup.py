@@ -65,9 +65,19 @@ setup(
     long_description_content_type="text/markdown",
     license=about["__license__"],
     packages=find_packages(
-        include=["pipelines", "pipelines.*", "offline", "offline.*", "processing", "processing.*", "inference"]
+        include=[
+            "pipelines",
+            "pipelines.*",
+            "offline",
+            "offline.*",
+            "processing",
+            "processing.*",
+            "inference",
+            "review",
+            "review.*",
+        ]
     ),
-    package_data={"processing": ["data_contract.json"]},
+    package_data={"processing": ["data_contract.json"], "review.templates": ["*.liquid.html"]},
     include_package_data=True,
     python_requires=">=3.10",
     install_requires=required_packages,

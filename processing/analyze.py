@@ -34,6 +34,7 @@ if __package__ in (None, ""):  # run as a script: make the `processing` package 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from processing.monitoring.job import JobConfig, run_job
+from processing.monitoring.kernels import choose_for_inputs
 
 SETTINGS = (
     ("dataset_source", "/opt/ml/processing/input/baseline_dataset_input"),
@@ -77,6 +78,7 @@ def parse_settings(argv: Sequence[str] | None = None, environ: dict | None = Non
 
 def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_settings(argv)
+    choose_for_inputs(settings.get("dataset_source"))
     if settings["scheduled_time"]:
         from processing.monitoring.scheduled import run_scheduled
 

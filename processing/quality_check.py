@@ -33,6 +33,7 @@ if __package__ in (None, ""):  # run as a script from a checkout; in a job the p
 
 from processing.monitoring.errors import MonitorInputError
 from processing.monitoring.job import DATA_QUALITY, MODEL_QUALITY, JobConfig, run_job
+from processing.monitoring.kernels import choose_for_inputs
 from processing.registry import DRIFT_CHECK_KEYS, check_kind, drift_check_baseline, latest_approved_package
 from processing.s3uri import S3UriError, parse_s3_uri
 
@@ -137,7 +138,9 @@ def run(args: argparse.Namespace) -> str:
     calculated = Path(args.calculated_dir)
     _analyze(args, calculated)
     with tempfile.TemporaryDirectory() as scratch:
-        previous = _fetch_previous(args, Path(scratch))
+        # The previous baseline is needed only to check, or to keep it: skip the registry otherwise.
+        needed = not args.skip_check or not args.register_new_baseline
+        previous = _fetch_previous(args, Path(scratch)) if needed else None
         chosen, _ = apply_rules(
             kind=args.kind,
             group=args.model_package_group,
@@ -243,6 +246,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    choose_for_inputs(args.dataset)
     try:
         message = run(args)
     except (QualityCheckError, MonitorInputError, S3UriError, OSError, json.JSONDecodeError) as e:

@@ -22,7 +22,7 @@ for boto3), so the host rarely helps and a path alone never decides: an S3 bucke
 
 Everything but the registration comes from botocore's model of the service (`signingName`,
 `endpointPrefix`, `protocol`, `targetPrefix`, `apiVersion`, each operation's `requestUri`), so a new
-service is one line in `BUILT_IN`: `ServiceEntry("sagemaker-a2i-runtime", "offline.review.a2i:A2IRuntimeService")`
+service is one line in `BUILT_IN`: `ServiceEntry("sagemaker-a2i-runtime", "offline.aws.a2i.service:A2IRuntimeService")`
 (or `register_service(...)` at run time).
 """
 
@@ -67,6 +67,7 @@ BUILT_IN = (
     ServiceEntry("sts", "offline.aws.sts.service:STSService"),
     ServiceEntry("stepfunctions", "offline.aws.states.service:StatesService"),
     ServiceEntry("s3", "offline.aws.s3.service:S3Service", anonymous=True),
+    ServiceEntry("sagemaker-a2i-runtime", "offline.aws.a2i.service:A2IRuntimeService"),
 )
 SERVICES: dict[str, ServiceEntry] = {entry.name: entry for entry in BUILT_IN}
 

@@ -100,10 +100,23 @@ def to_wire_json(shape: Shape | None, value: Any) -> Any:
     if kind == "map":
         return {k: to_wire_json(shape.value, v) for k, v in value.items()}
     if kind == "timestamp":
-        return epoch_seconds(value)
+        return _timestamp(shape, value)
     if kind == "blob":
         return base64.b64encode(value if isinstance(value, bytes) else str(value).encode()).decode()
     return value
+
+
+def _timestamp(shape: Shape, value: Any) -> Any:
+    """A timestamp as the member's `timestampFormat` trait asks (the A2I runtime's CreationTime is
+    iso8601); epoch seconds otherwise, the JSON protocols' default."""
+    from offline.aws.protocols.xml import iso8601, rfc7231
+
+    fmt = shape.serialization.get("timestampFormat")
+    if fmt == "iso8601":
+        return iso8601(value)
+    if fmt == "rfc822":
+        return rfc7231(value)
+    return epoch_seconds(value)
 
 
 def epoch_seconds(value: Any) -> float | int:

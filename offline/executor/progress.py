@@ -9,7 +9,7 @@ import time
 from offline.executor.definition import Step
 from offline.executor.engine import Listener
 
-STYLES = {"Executing": "yellow", "Succeeded": "green", "Failed": "red"}
+STYLES = {"Executing": "yellow", "Stopping": "magenta", "Stopped": "magenta", "Succeeded": "green", "Failed": "red"}
 
 
 class LiveProgress(Listener):
@@ -45,6 +45,19 @@ class LiveProgress(Listener):
             row = self.rows[step.name]
             row.update(status=status, end=time.monotonic(), reason=reason)
         self._show(step.name)
+
+    def stopping(self) -> None:
+        with self._lock:
+            running = [name for name, row in self.rows.items() if row["status"] == "Executing"]
+            for name in running:
+                self.rows[name]["status"] = "Stopping"
+        if self._live is not None:
+            self._live.update(self._table())
+        self.console.print(
+            "stopping: the running jobs get SIGTERM, then SIGKILL; interrupt again to end them now",
+            highlight=False,
+            markup=False,
+        )
 
     def _show(self, name: str) -> None:
         if self._live is not None:

@@ -2,11 +2,13 @@
 
 Kept apart from `deploy --local`'s serve options: the two share `--model-package`,
 `--model-package-group`, `--endpoint-name` and `--capture-destination`; every other option belongs
-to one target and is refused with the other.
+to one target and is refused with the other. Human review is opt-in: `--review a2i` (with
+`--workteam-arn`); the review options without it are refused, not ignored.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import click
@@ -40,8 +42,23 @@ AWS_ONLY = (
     "no_wait",
     "dry_run",
     "as_json",
+    "review_mode",
 )
-DRY_RUN_ROLE = "arn:aws:iam::000000000000:role/mlops-execution-role"
+REVIEW_ONLY = (  # option -> ReviewSettings field
+    ("workteam_arn", "workteam_arn"),
+    ("review_role_arn", "role_arn"),
+    ("task_template", "task_template"),
+    ("task_title", "task_title"),
+    ("task_description", "task_description"),
+    ("task_count", "task_count"),
+    ("task_availability", "task_availability_seconds"),
+    ("task_time_limit", "task_time_limit_seconds"),
+    ("review_output", "output_path"),
+    ("review_manifests", "manifest_destination"),
+    ("audit_rate", "audit_rate"),
+)
+AWS_ONLY += tuple(option for option, _ in REVIEW_ONLY)
+DRY_RUN_ROLE = "arn:aws:iam::{account}:role/mlops-execution-role"
 
 
 def aws_options(command):
@@ -79,10 +96,62 @@ def aws_options(command):
         click.option("--no-wait", is_flag=True, help="Do not wait for the endpoint to be InService."),
         click.option("--dry-run", is_flag=True, help="Print every request (validated by botocore), send none."),
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+        *review_options(),
     ]
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def review_options() -> list:
+    """`--review a2i` and its settings (pipelines/deploy/review_spec.py checks every value)."""
+    return [
+        click.option(
+            "--review",
+            "review_mode",
+            type=click.Choice(("a2i", "none")),
+            default=None,
+            help="a2i: human review of uncertain predictions with Amazon A2I (task UI, flow definition, hourly "
+            "post-processing job); needs --workteam-arn. none (default): no review resource is created or removed.",
+        ),
+        click.option(
+            "--workteam-arn",
+            metavar="ARN",
+            help="The private work team reviewing: arn:aws:sagemaker:<region>:<account>:workteam/private-crowd/<name>.",
+        ),
+        click.option("--review-role-arn", metavar="ARN", help="The flow definition's role. Default: --role-arn."),
+        click.option(
+            "--task-template",
+            type=click.Path(exists=True, dir_okay=False),
+            help="The Liquid worker template. Default: the review package's (review.templates.task_template()).",
+        ),
+        click.option("--task-title", metavar="TEXT", help="Up to 128 characters."),
+        click.option("--task-description", metavar="TEXT", help="One line, up to 255 characters."),
+        click.option("--task-count", type=int, metavar="N", help="Reviewers per prediction, 1-3. Default: 1."),
+        click.option(
+            "--task-availability",
+            type=int,
+            metavar="SECONDS",
+            help="How long a loop waits for a reviewer. Default: 864000.",
+        ),
+        click.option("--task-time-limit", type=int, metavar="SECONDS", help="Per reviewer, >= 30. Default: 3600."),
+        click.option(
+            "--review-output",
+            metavar="S3URI",
+            help="A2I's answers. Default: s3://<bucket>/human-review/<endpoint>/output.",
+        ),
+        click.option(
+            "--review-manifests",
+            metavar="S3URI",
+            help="The job's hourly manifests. Default: s3://<bucket>/human-review/<endpoint>/manifests.",
+        ),
+        click.option(
+            "--audit-rate",
+            type=float,
+            metavar="RATE",
+            help="Share of confident predictions reviewed too. Default: 0.05.",
+        ),
+    ]
 
 
 def check_targets(ctx: click.Context, target: str) -> None:
@@ -90,8 +159,17 @@ def check_targets(ctx: click.Context, target: str) -> None:
     wrong = LOCAL_ONLY if target == "aws" else AWS_ONLY
     given = [name for name in wrong if _given(ctx, name)]
     if given:
-        flags = ", ".join("--" + name.replace("_", "-") for name in given)
-        raise click.UsageError(f"{flags}: only for {'--local' if target == 'aws' else '--aws'}")
+        raise click.UsageError(f"{_flags(ctx, given)}: only for {'--local' if target == 'aws' else '--aws'}")
+    if target == "aws" and ctx.params.get("review_mode") != "a2i":
+        given = [option for option, _ in REVIEW_ONLY if _given(ctx, option)]
+        if given:
+            raise click.UsageError(f"{_flags(ctx, given)}: only with --review a2i (human review is opt-in)")
+
+
+def _flags(ctx: click.Context, names: list[str]) -> str:
+    """The options' flags as the user types them (`review_mode` is `--review`)."""
+    flags = {param.name: param.opts[0] for param in ctx.command.params}
+    return ", ".join(flags.get(name, "--" + name.replace("_", "-")) for name in names)
 
 
 def run_aws(ctx: click.Context, **options) -> None:
@@ -123,6 +201,13 @@ def run_aws(ctx: click.Context, **options) -> None:
     click.echo(f"captured data: {report.capture_uri}")
     for kind, uri in report.report_uris.items():
         click.echo(f"{kind} reports: {uri}/yyyy/mm/dd/hh/")
+    if report.review:
+        click.echo(
+            f"human review: flow definition {report.review['flow_definition']}, schedule {report.review['schedule']}"
+        )
+        click.echo(
+            f"review answers: {report.review['output_path']}/  manifests: {report.review['manifests']}/yyyy/mm/dd/hh/"
+        )
 
 
 def _settings(ctx: click.Context, options: dict, region: str, role_arn: str):
@@ -145,7 +230,41 @@ def _settings(ctx: click.Context, options: dict, region: str, role_arn: str):
         project_name=options["project_name"],
         project_id=options["project_id"],
         wait=not options["no_wait"] and not options["dry_run"],
+        review=_review(ctx, options),
     )
+
+
+def _review(ctx: click.Context, options: dict):
+    """ReviewSettings from the options given (the rest keep their defaults); None without --review a2i."""
+    if options["review_mode"] != "a2i":
+        return None
+    from pipelines.deploy.review_spec import ReviewSettings
+
+    values = {field: options[option] for option, field in REVIEW_ONLY if _given(ctx, option)}
+    values.setdefault("workteam_arn", None)
+    # the template is loaded once the work team is there: a missing work team is the error to report first
+    values["task_template"] = _template(options["task_template"]) if values["workteam_arn"] else None
+    return ReviewSettings(**values)
+
+
+def _template(path: str | None) -> str:
+    """The --task-template file's text, else the review package's template (imported only when needed)."""
+    from pipelines.deploy.errors import DeployInputError
+
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.read()
+        except (OSError, UnicodeDecodeError) as e:
+            raise DeployInputError(f"--task-template {path}: cannot read it as UTF-8 text ({e})") from e
+    try:
+        from review.templates import task_template
+    except ImportError as e:
+        raise DeployInputError(
+            "--review a2i needs a task template: pass --task-template PATH "
+            f"(the review package's default template cannot be loaded: {e})"
+        ) from e
+    return task_template()
 
 
 def _real(ctx: click.Context, options: dict):
@@ -168,17 +287,19 @@ def _dry_run(ctx: click.Context, options: dict) -> None:
     import boto3
 
     from pipelines.deploy.aws import deploy
-    from pipelines.deploy.dry_run import DryRun, engine_switch_plan
+    from pipelines.deploy.dry_run import DRY_RUN_ACCOUNT, DryRun, engine_switch_plan, review_replacement_plan
     from pipelines.deploy.errors import DeployInputError
 
     region = options["region"] or boto3.Session().region_name
     if not region:
         raise DeployInputError("no AWS region: pass --region (a dry run needs to know the region's image URIs)")
-    run = DryRun(region)
-    role = options["role_arn"] or DRY_RUN_ROLE
+    settings = _settings(ctx, options, region, options["role_arn"] or DRY_RUN_ROLE.format(account=DRY_RUN_ACCOUNT))
+    # a private work team is of the deploy's own account: the plan assumes the work team's
+    run = DryRun(region, settings.review.workteam_account if settings.review else DRY_RUN_ACCOUNT)
     if not options["role_arn"]:
-        run.assumptions.append(f"the execution role is {DRY_RUN_ROLE} (no --role-arn given)")
-    settings = _settings(ctx, options, region, role)
+        role = DRY_RUN_ROLE.format(account=run.account)
+        settings = dataclasses.replace(settings, role_arn=role)
+        run.assumptions.append(f"the execution role is {role} (no --role-arn given)")
     report = deploy(run.clients(), settings)
     plan = {
         "dry_run": True,
@@ -188,6 +309,10 @@ def _dry_run(ctx: click.Context, options: dict) -> None:
         "engine_switch": engine_switch_plan(region, settings, report.policy_inputs.spec),
         "iam_policies": report.iam_policies(),
     }
+    if settings.review:
+        plan["review_replacement"] = review_replacement_plan(
+            region, report.policy_inputs.review, settings.deletion_wait
+        )
     click.echo(json.dumps(plan, indent=2))
 
 

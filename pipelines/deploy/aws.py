@@ -8,8 +8,10 @@ Steps: resolve the package (given, or the group's latest approved) and its drift
 CreateModel → CreateEndpointConfig (DataCaptureConfig) → CreateEndpoint / UpdateEndpoint → wait for
 InService → monitoring by the chosen engine (`managed`: Model Monitor schedules; `processing`:
 EventBridge Scheduler schedules that start this project's analyzer as Processing jobs) → removal of
-the other engine's schedules of this endpoint, if any. Every step is idempotent: a re-run with the
-same inputs reports each resource `unchanged`.
+the other engine's schedules of this endpoint, if any → with `review` (`--review a2i`): the A2I task
+UI and flow definition and the hourly post-processing schedule that starts the human loops
+(pipelines/deploy/review.py). Every step is idempotent: a re-run with the same inputs reports each
+resource `unchanged`.
 """
 
 from __future__ import annotations
@@ -22,11 +24,15 @@ from pipelines.deploy.errors import DeployFailed, DeployInputError, client_error
 from pipelines.deploy.monitor_spec import MonitorSpec
 from pipelines.deploy.names import default_endpoint_name, deployment_tags, validate_name
 from pipelines.deploy.registry import ModelPackage, describe, latest_approved
+from pipelines.deploy.review_spec import ReviewSettings, ReviewSpec
 from pipelines.deploy.s3uri import join, normalize
 
 ENGINES = ("managed", "processing")
 DEFAULT_GROUP = "BreastCancerPackageGroup"
 ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"
+
+
+SERVICES = ("sagemaker", "s3", "scheduler", "sts", "sagemaker-a2i-runtime")
 
 
 @dataclass(frozen=True)
@@ -35,10 +41,11 @@ class AwsClients:
     s3: object
     scheduler: object
     sts: object
+    a2i: object  # sagemaker-a2i-runtime: ListHumanLoops, before a replaced flow definition is deleted
 
     @classmethod
     def from_session(cls, session) -> AwsClients:
-        return cls(*(session.client(name) for name in ("sagemaker", "s3", "scheduler", "sts")))
+        return cls(*(session.client(name) for name in SERVICES))
 
 
 @dataclass(frozen=True)
@@ -63,8 +70,11 @@ class DeploySettings:
     probability_threshold: float | None = None  # default: the data contract's decision threshold
     wait: bool = True
     waiter_config: dict = field(default_factory=lambda: {"Delay": 30, "MaxAttempts": 120})
-    # engine switch: how long a deleted Model Monitor schedule is awaited before its job definition is deleted
+    # engine switch: how long a deleted Model Monitor schedule is awaited before its job definition is deleted;
+    # review: how long a deleted flow definition is awaited before its task UI is deleted
     deletion_wait: dict = field(default_factory=lambda: {"Delay": 5, "MaxAttempts": 36})
+    review: ReviewSettings | None = None  # `--review a2i`; None: `--review none` (no review resources touched)
+    review_wait: dict = field(default_factory=lambda: {"Delay": 5, "MaxAttempts": 60})  # a new flow until Active
 
     def __post_init__(self) -> None:
         import re
@@ -80,6 +90,8 @@ class DeploySettings:
             validate_name(self.endpoint_name, "endpoint name")
         if self.instance_count < 1:
             raise DeployInputError("the endpoint needs at least one instance")
+        if self.review is not None:
+            self._check_review(self.review)
         for what, uri in (
             ("--capture-destination", self.capture_destination),
             ("--report-destination", self.report_destination),
@@ -88,6 +100,21 @@ class DeploySettings:
         ):
             if uri is not None:
                 normalize(uri, what)
+
+    def _check_review(self, review: ReviewSettings) -> None:
+        import re
+
+        if not isinstance(review, ReviewSettings):
+            raise DeployInputError("review must be ReviewSettings (or None for no human review)")
+        if review.role_arn is not None and not re.match(ROLE_ARN, review.role_arn):
+            raise DeployInputError(
+                f"--review-role-arn {review.role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+            )
+        if review.workteam_region != self.region:
+            raise DeployInputError(
+                f"--workteam-arn is a work team of region {review.workteam_region}; this deploy creates the flow "
+                f"definition in {self.region}, and a flow definition can only use a work team of its own region"
+            )
 
 
 @dataclass
@@ -99,6 +126,7 @@ class DeployReport:
     report_uris: dict[str, str]
     changes: list[Change] = field(default_factory=list)
     policy_inputs: object = None  # iam.PolicyInputs of what was deployed
+    review: dict | None = None  # --review a2i: the task UI, flow definition, schedule and S3 locations
 
     def iam_policies(self) -> dict:
         """The least-privilege IAM documents for this deploy's roles (pipelines/deploy/iam.py)."""
@@ -113,6 +141,7 @@ class DeployReport:
             "monitor_engine": self.monitor_engine,
             "capture_uri": self.capture_uri,
             "report_uris": self.report_uris,
+            "review": self.review,
             "changes": [c.as_dict() for c in self.changes],
         }
 
@@ -126,25 +155,91 @@ def deploy(clients: AwsClients, settings: DeploySettings) -> DeployReport:
     )
     tags = deployment_tags(settings.stage, settings.project_name, settings.project_id)
     spec = monitor_spec(settings, package, account, endpoint, tags)
+    review = review_spec(settings, spec) if settings.review else None
+    starter = None
+    if review is not None:  # built before anything is created: a checkout without the starter stops here
+        from pipelines.deploy.code_bundle import starter_bundle
+
+        starter = starter_bundle()
     report = DeployReport(
         package.arn,
         endpoint,
         settings.monitor_engine,
         spec.capture_uri,
         {kind: spec.report_uri(kind) for kind in ("data-quality", "model-quality")},
+        review=review_summary(review) if review else None,
     )
-    report.policy_inputs = policy_inputs(settings, package, spec, account)
+    report.policy_inputs = policy_inputs(settings, package, spec, account, review)
     report.changes += deploy_endpoint(clients.sagemaker, settings, package, spec, tags)
     report.changes += deploy_monitoring(clients, settings, spec, account)
+    if review is not None:
+        from pipelines.deploy.review import deploy_review
+
+        report.changes += deploy_review(
+            clients,
+            review,
+            starter,
+            code_prefix(settings, account),
+            scheduler_role(settings),
+            settings.review_wait if settings.wait else None,
+            settings.deletion_wait,
+        )
     return report
 
 
-def policy_inputs(settings: DeploySettings, package: ModelPackage, spec: MonitorSpec, account: str):
+def review_spec(settings: DeploySettings, spec: MonitorSpec) -> ReviewSpec:
+    """`--review a2i` resolved for this endpoint and account (a work team of another account: exit 2)."""
+    review = settings.review
+    if review.workteam_account != spec.account:
+        raise DeployInputError(
+            f"--workteam-arn is a work team of account {review.workteam_account}; this deploy runs in account "
+            f"{spec.account}, and a flow definition can only use a private work team of its own account"
+        )
+    base = join(default_bucket(settings.region, spec.account), "human-review", spec.endpoint)
+    return ReviewSpec(
+        settings=review,
+        endpoint=spec.endpoint,
+        region=settings.region,
+        account=spec.account,
+        flow_role_arn=review.role_arn or settings.role_arn,
+        job_role_arn=settings.role_arn,
+        capture_uri=spec.capture_uri,
+        output_path=normalize(review.output_path or join(base, "output"), "--review-output"),
+        manifest_uri=normalize(review.manifest_destination or join(base, "manifests"), "--review-manifests"),
+        tags=spec.tags,
+    )
+
+
+def review_summary(review: ReviewSpec) -> dict:
+    from pipelines.deploy.review_resources import flow_definition_request, human_task_ui_request
+
+    flow = flow_definition_request(review)["FlowDefinitionName"]
+    return {
+        "task_ui": human_task_ui_request(review)["HumanTaskUiName"],
+        "flow_definition": flow,
+        "flow_definition_arn": review.arn(f"flow-definition/{flow}"),
+        "schedule": review.schedule,
+        "workteam_arn": review.settings.workteam_arn,
+        "output_path": review.output_path,
+        "manifests": review.manifest_uri,
+    }
+
+
+def scheduler_role(settings: DeploySettings) -> str:
+    """The role EventBridge Scheduler assumes to start the scheduled jobs."""
+    return settings.scheduler_role_arn or settings.role_arn
+
+
+def policy_inputs(
+    settings: DeploySettings, package: ModelPackage, spec: MonitorSpec, account: str, review: ReviewSpec | None = None
+):
     from pipelines.deploy.iam import PolicyInputs
     from pipelines.deploy.monitor_processing import job_name_prefix
+    from pipelines.deploy.review_schedule import job_name_prefix as review_job_prefix
     from pipelines.images import analyzer_image, xgboost_image
 
     processing = settings.monitor_engine == "processing"
+    scheduled = processing or review is not None  # Scheduler starts jobs: the monitoring checks, the starter
     return PolicyInputs(
         spec=spec,
         engine=settings.monitor_engine,
@@ -153,16 +248,19 @@ def policy_inputs(settings: DeploySettings, package: ModelPackage, spec: Monitor
         model_image=package.image or xgboost_image(settings.region),
         monitoring_image=xgboost_image(settings.region) if processing else analyzer_image(settings.region),
         model_role_arn=settings.role_arn,
-        scheduler_role_arn=(settings.scheduler_role_arn or settings.role_arn) if processing else None,
-        code_prefix=code_prefix(settings, account) if processing else None,
+        scheduler_role_arn=scheduler_role(settings) if scheduled else None,
+        code_prefix=code_prefix(settings, account) if scheduled else None,
         job_name_prefixes=tuple(job_name_prefix(spec, kind) for kind in ("data-quality", "model-quality"))
         if processing
         else (),
+        review=review,
+        review_job_prefix=review_job_prefix(review) if review else None,
+        job_image=xgboost_image(settings.region),
     )
 
 
 def code_prefix(settings: DeploySettings, account: str) -> str:
-    """Where the processing engine keeps the analyzer's code bundle."""
+    """Where the scheduled jobs' code bundles live (the analyzer's, the human-loop starter's)."""
     uri = settings.code_destination or join(default_bucket(settings.region, account), "monitoring", "code")
     return normalize(uri, "code destination")
 
@@ -242,8 +340,7 @@ def deploy_monitoring(clients: AwsClients, settings: DeploySettings, spec: Monit
         from pipelines.deploy.monitor_processing import ensure_processing_monitoring
 
         code, changes = upload_bundle(clients.s3, analyzer_bundle(), code_prefix(settings, account))
-        scheduler_role = settings.scheduler_role_arn or settings.role_arn
-        changes += ensure_processing_monitoring(clients.scheduler, spec, code, scheduler_role)
+        changes += ensure_processing_monitoring(clients.scheduler, spec, code, scheduler_role(settings))
     return changes + remove_other_engine(clients, settings, spec)
 
 

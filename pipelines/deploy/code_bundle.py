@@ -1,22 +1,25 @@
-"""The analyzer's code as a FrameworkProcessor bundle, the kind the build pipeline's jobs run.
+"""A scheduled job's code as a FrameworkProcessor bundle, the kind the build pipeline's jobs run.
 
-`sourcedir.tar.gz` holds the entry script at its root (`analyze.py`) and the `processing` package
-beside it; `runproc.sh` (the SDK's framework entry script, text for text) unpacks it in
-/opt/ml/processing/input/code/ and runs `python analyze.py`. Both are built byte for byte the same
-from the same sources, and their S3 keys hold a hash of their bytes, so a deploy uploads only what
-changed and a schedule's job always runs the code the deploy shipped.
+`sourcedir.tar.gz` holds the job's entry script at its root (`analyze.py` for the monitoring
+analyzer, `start_human_loops.py` for the human-review post-processing job) and the `processing`
+package beside it; `runproc.sh` (the SDK's framework entry script, text for text) unpacks it in
+/opt/ml/processing/input/code/ and runs `python <entry script> "$@"` (the job's ContainerArguments).
+Both are built byte for byte the same from the same sources, and their S3 keys hold a hash of their
+bytes, so a deploy uploads only what changed and a schedule's job always runs the code the deploy shipped.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipelines.deploy.changes import UNCHANGED, UPLOADED, Change
-from pipelines.deploy.errors import DeployFailed, client_error_text, error_code
+from pipelines.deploy.errors import DeployFailed, DeployInputError, client_error_text, error_code
 from pipelines.deploy.s3uri import join, parse_s3_uri
 
-ENTRY_POINT = "analyze.py"
+ANALYZER = "analyze.py"
+STARTER = "start_human_loops.py"  # the human-loop starter (its command line: pipelines/deploy/review_schedule.py)
 CODE_DIR = "/opt/ml/processing/input/code/"
 ENTRYPOINT_DIR = "/opt/ml/processing/input/entrypoint"
 CONTAINER_ENTRYPOINT = ["/bin/bash", f"{ENTRYPOINT_DIR}/runproc.sh"]
@@ -69,12 +72,35 @@ class CodeLocation:
 
 def analyzer_bundle() -> CodeBundle:
     """The bundle of processing/analyze.py and the processing package, from this checkout's sources."""
-    from pipelines.build.code_bundles import deterministic_tar, processing_bundle
+    return job_bundle(ANALYZER)
 
-    package = processing_bundle() / "processing"
-    files = {ENTRY_POINT: package / ENTRY_POINT}
+
+def starter_bundle() -> CodeBundle:
+    """The bundle of processing/start_human_loops.py and the processing package."""
+    return job_bundle(STARTER)
+
+
+def job_bundle(entry_point: str) -> CodeBundle:
+    """processing/<entry_point> at the bundle's root, the processing package beside it."""
+    from pipelines.build.code_bundles import deterministic_tar
+
+    package = processing_package()
+    script = package / entry_point
+    if not script.is_file():
+        raise DeployInputError(
+            f"processing/{entry_point} is not in this checkout, so the scheduled job that runs it cannot be "
+            "shipped; update the checkout" + (", or deploy with --review none" if entry_point == STARTER else "")
+        )
+    files = {entry_point: script}
     files.update({f"processing/{p.relative_to(package).as_posix()}": p for p in package.rglob("*") if p.is_file()})
-    return CodeBundle(sourcedir=deterministic_tar(files), runproc=RUNPROC.format(entry_point=ENTRY_POINT).encode())
+    return CodeBundle(sourcedir=deterministic_tar(files), runproc=RUNPROC.format(entry_point=entry_point).encode())
+
+
+def processing_package() -> Path:
+    """A clean, content-addressed copy of the `processing` package's sources (no caches)."""
+    from pipelines.build.code_bundles import processing_bundle
+
+    return processing_bundle() / "processing"
 
 
 def upload_bundle(s3, bundle: CodeBundle, prefix: str) -> tuple[CodeLocation, list[Change]]:

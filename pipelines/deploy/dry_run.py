@@ -7,6 +7,8 @@ What the answers assume is listed, so the printed plan says what would differ in
 
 `engine_switch_plan` adds what a deploy sends besides when the endpoint is monitored by the other
 engine today: the same removal code runs against answers in which that engine's schedules exist.
+`review_replacement_plan` likewise shows what a `--review a2i` deploy sends when an earlier deploy's
+task UI and flow definition of the endpoint exist (a changed template or setting replaces them).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import hashlib
 import json
 from datetime import datetime, timezone
 
-from pipelines.deploy.aws import ENGINES, AwsClients, DeploySettings, remove_other_engine
+from pipelines.deploy.aws import ENGINES, SERVICES, AwsClients, DeploySettings, remove_other_engine
 from pipelines.deploy.monitor_spec import DATA_QUALITY, MODEL_QUALITY, MonitorSpec
+from pipelines.deploy.review_spec import ReviewSpec
 
 DRY_RUN_ACCOUNT = "000000000000"
 _NOT_FOUND = {
@@ -27,18 +30,32 @@ _NOT_FOUND = {
     ("sagemaker", "DescribeDataQualityJobDefinition"): "ResourceNotFound",
     ("sagemaker", "DescribeModelQualityJobDefinition"): "ResourceNotFound",
     ("sagemaker", "DescribeMonitoringSchedule"): "ResourceNotFound",
+    ("sagemaker", "DescribeHumanTaskUi"): "ResourceNotFound",
+    ("sagemaker", "DescribeFlowDefinition"): "ResourceNotFound",
     ("scheduler", "GetSchedule"): "ResourceNotFoundException",
     ("s3", "HeadObject"): "404",
 }
 # (delete, the read it makes answer "not found") and the parameter naming the resource
-_DELETES = {"DeleteMonitoringSchedule": "DescribeMonitoringSchedule", "DeleteSchedule": "GetSchedule"}
-_NAME_PARAMS = ("MonitoringScheduleName", "Name")
+_DELETES = {
+    "DeleteMonitoringSchedule": "DescribeMonitoringSchedule",
+    "DeleteSchedule": "GetSchedule",
+    "DeleteFlowDefinition": "DescribeFlowDefinition",
+    "DeleteHumanTaskUi": "DescribeHumanTaskUi",
+}
+_NAME_PARAMS = ("MonitoringScheduleName", "Name", "FlowDefinitionName", "HumanTaskUiName")
+# list answers of an account holding nothing of this deploy (the replacement plan answers otherwise)
+_EMPTY_LISTS = {
+    "ListFlowDefinitions": "FlowDefinitionSummaries",
+    "ListHumanTaskUis": "HumanTaskUiSummaries",
+    "ListHumanLoops": "HumanLoopSummaries",
+    "ListProcessingJobs": "ProcessingJobSummaries",
+}
 
 
 def engine_switch_plan(region: str, settings: DeploySettings, spec: MonitorSpec) -> dict:
     """What the deploy also sends when the endpoint is monitored by the other engine today (validated, none sent)."""
     other = next(engine for engine in ENGINES if engine != settings.monitor_engine)
-    run = DryRun(region)
+    run = DryRun(region, spec.account)
     run.monitored_by(other, spec)
     changes = remove_other_engine(run.clients(), settings, spec)
     return {
@@ -49,9 +66,54 @@ def engine_switch_plan(region: str, settings: DeploySettings, spec: MonitorSpec)
     }
 
 
+def review_replacement_plan(region: str, review: ReviewSpec, deletion_wait: dict) -> dict:
+    """What a `--review a2i` deploy also sends when an earlier deploy's task UI and flow definition of
+    the endpoint exist and its loops have all ended: their deletion (validated, none sent)."""
+    from pipelines.deploy.review_resources import flow_definition_request, human_task_ui_request, remove_replaced
+    from pipelines.deploy.review_schedule import job_name_prefix
+
+    run = DryRun(region, review.account)
+    old_ui, old_flow = f"{review.stem}-{'0' * 10}", f"{review.stem}-{'1' * 10}"
+    run.answer("ListFlowDefinitions", "", {"FlowDefinitionSummaries": [_flow_summary(review, old_flow)]})
+    run.answer("ListHumanTaskUis", "", {"HumanTaskUiSummaries": [_ui_summary(review, old_ui)]})
+    run.answer("ListProcessingJobs", "", {"ProcessingJobSummaries": []})
+    run.answer("ListHumanLoops", "", {"HumanLoopSummaries": []})
+    run.answer(
+        "DescribeFlowDefinition",
+        old_flow,
+        {"HumanLoopConfig": {"HumanTaskUiArn": review.arn(f"human-task-ui/{old_ui}")}},
+    )
+    run.assumptions += [
+        f"an earlier deploy made task UI {old_ui} and flow definition {old_flow} (which uses it); their loops have "
+        "all ended and no post-processing job is running (else both are kept and a later deploy deletes them)"
+    ]
+    ui, flow = human_task_ui_request(review)["HumanTaskUiName"], flow_definition_request(review)["FlowDefinitionName"]
+    clients = run.clients()
+    changes = remove_replaced(clients.sagemaker, clients.a2i, review, ui, flow, job_name_prefix(review), deletion_wait)
+    return {"requests": run.requests, "assumptions": run.assumptions, "changes": [c.as_dict() for c in changes]}
+
+
+def _flow_summary(review: ReviewSpec, name: str) -> dict:
+    arn = review.arn(f"flow-definition/{name}")
+    created = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    return {
+        "FlowDefinitionName": name,
+        "FlowDefinitionArn": arn,
+        "FlowDefinitionStatus": "Active",
+        "CreationTime": created,
+    }
+
+
+def _ui_summary(review: ReviewSpec, name: str) -> dict:
+    created = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    return {"HumanTaskUiName": name, "HumanTaskUiArn": review.arn(f"human-task-ui/{name}"), "CreationTime": created}
+
+
 class DryRun:
-    def __init__(self, region: str):
+    def __init__(self, region: str, account: str = DRY_RUN_ACCOUNT):
         self.region = region
+        self.account = account
+        self._clients: AwsClients | None = None
         self.requests: list[dict] = []
         self.assumptions: list[str] = []
         self._pending: dict[int, dict] = {}
@@ -59,15 +121,23 @@ class DryRun:
         self._deleted: set[tuple[str, str]] = set()
 
     def clients(self) -> AwsClients:
-        """Clients for sagemaker, s3, scheduler and sts that never open a connection."""
+        """Clients for every service the deploy uses, which never open a connection."""
         import boto3
 
-        session = boto3.Session(aws_access_key_id="dry-run", aws_secret_access_key="dry-run", region_name=self.region)
-        clients = {name: session.client(name) for name in ("sagemaker", "s3", "scheduler", "sts")}
-        for client in clients.values():
-            client.meta.events.register("before-parameter-build.*.*", self._record)
-            client.meta.events.register("before-call.*.*", self._answer)
-        return AwsClients(**clients)
+        if self._clients is None:
+            session = boto3.Session(
+                aws_access_key_id="dry-run", aws_secret_access_key="dry-run", region_name=self.region
+            )
+            clients = [session.client(name) for name in SERVICES]
+            for client in clients:
+                client.meta.events.register("before-parameter-build.*.*", self._record)
+                client.meta.events.register("before-call.*.*", self._answer)
+            self._clients = AwsClients(*clients)
+        return self._clients
+
+    def answer(self, operation: str, name: str, response: dict) -> None:
+        """Answer `operation` on resource `name` ("" for list operations) with `response`."""
+        self._existing[(operation, name)] = response
 
     def _record(self, params: dict, model, context: dict, **_kwargs) -> None:
         self._pending[id(context)] = {
@@ -108,7 +178,7 @@ class DryRun:
             data_quality_job_definition,
             model_quality_job_definition,
         )
-        from pipelines.deploy.monitor_processing import SCHEDULE_GROUP, TARGET_ARN
+        from pipelines.deploy.scheduler_target import SCHEDULE_GROUP, TARGET_ARN
         from pipelines.images import analyzer_image
 
         builds = {DATA_QUALITY: data_quality_job_definition, MODEL_QUALITY: model_quality_job_definition}
@@ -138,15 +208,19 @@ class DryRun:
 
     def _read_answer(self, service: str, operation: str, params: dict) -> dict:
         if operation == "GetCallerIdentity":
-            self._assume(f"the account is {DRY_RUN_ACCOUNT} (GetCallerIdentity is not sent)")
-            return {
-                "Account": DRY_RUN_ACCOUNT,
-                "Arn": f"arn:aws:iam::{DRY_RUN_ACCOUNT}:user/dry-run",
-                "UserId": "DRYRUN",
-            }
+            self._assume(f"the account is {self.account} (GetCallerIdentity is not sent)")
+            return {"Account": self.account, "Arn": f"arn:aws:iam::{self.account}:user/dry-run", "UserId": "DRYRUN"}
+        if operation in ("CreateHumanTaskUi", "CreateFlowDefinition"):
+            noun = "human-task-ui" if operation == "CreateHumanTaskUi" else "flow-definition"
+            name = params.get("HumanTaskUiName") or params.get("FlowDefinitionName")
+            arn = f"arn:aws:sagemaker:{self.region}:{self.account}:{noun}/{name}"
+            return {"HumanTaskUiArn": arn} if noun == "human-task-ui" else {"FlowDefinitionArn": arn}
+        if operation in _EMPTY_LISTS:
+            self._assume("no task UI, flow definition or post-processing job of an earlier deploy exists")
+            return {_EMPTY_LISTS[operation]: []}
         if operation == "ListModelPackages":
             group = params["ModelPackageGroupName"]
-            arn = f"arn:aws:sagemaker:{self.region}:{DRY_RUN_ACCOUNT}:model-package/{group.lower()}/1"
+            arn = f"arn:aws:sagemaker:{self.region}:{self.account}:model-package/{group.lower()}/1"
             self._assume(f"the latest approved package of {group} is {arn}")
             return {
                 "ModelPackageSummaryList": [
@@ -165,7 +239,7 @@ class DryRun:
 
     def _package(self, arn: str) -> dict:
         group = arn.split(":model-package/")[-1].split("/")[0] if ":model-package/" in arn else "group"
-        base = f"s3://sagemaker-{self.region}-{DRY_RUN_ACCOUNT}/dry-run/{group}/drift-check"
+        base = f"s3://sagemaker-{self.region}-{self.account}/dry-run/{group}/drift-check"
         self._assume(f"{arn} is Approved with drift-check baselines under {base}")
 
         def source(kind: str, name: str) -> dict:
@@ -173,7 +247,7 @@ class DryRun:
 
         from pipelines.images import xgboost_image
 
-        model = f"s3://sagemaker-{self.region}-{DRY_RUN_ACCOUNT}/dry-run/{group}/model.tar.gz"
+        model = f"s3://sagemaker-{self.region}-{self.account}/dry-run/{group}/model.tar.gz"
         return {
             "ModelPackageArn": arn,
             "ModelPackageGroupName": group,

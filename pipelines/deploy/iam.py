@@ -8,7 +8,11 @@ Four principals, each with only what it needs (docs/aws-deploy.md explains every
 - `model`: the endpoint's execution role: read the model artifact, pull the image, write captured data.
 - `monitoring`: the monitoring jobs' role: read captured data, ground truth, baselines and code;
   write reports; publish metrics only into Model Monitor's two endpoint namespaces.
-- `scheduler` (engine `processing`): the role EventBridge Scheduler assumes to start the jobs.
+- `scheduler` (engine `processing`, or `--review a2i`): the role EventBridge Scheduler assumes to
+  start the scheduled jobs.
+- `review_job` (`--review a2i`): the post-processing job's role: read captured data, write the hour's
+  manifest, start human loops with this endpoint's flow definitions and read them back.
+- `review` (`--review a2i`): the flow definition's role: A2I writes the reviewers' answers with it.
 Names are scoped to this endpoint (`<endpoint>-*`), buckets to their prefixes.
 """
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipelines.deploy.monitor_spec import DATA_QUALITY, MODEL_QUALITY, MonitorSpec
+from pipelines.deploy.review_spec import ReviewSpec
 from pipelines.deploy.s3uri import parse_s3_uri
 
 VERSION = "2012-10-17"
@@ -35,8 +40,11 @@ class PolicyInputs:
     monitoring_image: str  # the Model Monitor analyzer (managed) or XGBoost (processing) image
     model_role_arn: str
     scheduler_role_arn: str | None = None
-    code_prefix: str | None = None  # processing engine: where the analyzer bundle lives
+    code_prefix: str | None = None  # processing engine or review: where the scheduled jobs' bundles live
     job_name_prefixes: tuple[str, ...] = ()  # processing engine: `<prefix>-<execution id>` job names
+    review: ReviewSpec | None = None  # --review a2i
+    review_job_prefix: str | None = None  # the post-processing jobs' `<prefix>-<execution id>` names
+    job_image: str | None = None  # the scheduled jobs' image (XGBoost 3.0-5)
 
     def arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.spec.region}:{self.spec.account}:{resource}"
@@ -49,11 +57,14 @@ def policies(inputs: PolicyInputs) -> dict[str, dict]:
         "model": {"policy": model_policy(inputs), "trust": trust_policy("sagemaker.amazonaws.com")},
         "monitoring": {"policy": monitoring_policy(inputs), "trust": trust_policy("sagemaker.amazonaws.com")},
     }
-    if inputs.engine == "processing":
+    if inputs.scheduler_role_arn:
         found["scheduler"] = {
             "policy": scheduler_policy(inputs),
             "trust": trust_policy("scheduler.amazonaws.com", inputs.spec.account),
         }
+    if inputs.review is not None:
+        found["review_job"] = {"policy": review_job_policy(inputs), "trust": trust_policy("sagemaker.amazonaws.com")}
+        found["review"] = {"policy": review_policy(inputs), "trust": trust_policy("sagemaker.amazonaws.com")}
     return found
 
 
@@ -81,8 +92,63 @@ def deployer_policy(inputs: PolicyInputs) -> dict:
         statements += _managed_deployer(inputs, tagged)
     else:
         statements += _processing_deployer(inputs)
+    statements += _scheduled_jobs_deployer(inputs)
+    if inputs.review is not None:
+        statements += _review_deployer(inputs, tagged)
     statements.append(_statement("TagOnCreate", ["sagemaker:AddTags"], tagged))
     return _document(statements)
+
+
+def _scheduled_jobs_deployer(inputs: PolicyInputs) -> list[dict]:
+    """Code upload, Scheduler schedules and the scheduler role, for the jobs Scheduler starts."""
+    if not inputs.scheduler_role_arn:
+        return []
+    bucket, prefix = parse_s3_uri(inputs.code_prefix or "", "code destination")
+    schedules = _schedules(inputs) if inputs.engine == "processing" else []
+    if inputs.review is not None:
+        schedules.append(_schedule_arn(inputs, inputs.review.schedule))
+    return [
+        _statement("JobCode", ["s3:GetObject", "s3:PutObject"], [_objects(bucket, prefix)]),
+        _list_bucket("JobCodeListing", bucket, [prefix]),
+        _statement(
+            "Schedules", ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule"], schedules
+        ),
+        _pass_role("PassSchedulerRole", [inputs.scheduler_role_arn], "scheduler.amazonaws.com"),
+    ]
+
+
+def _review_deployer(inputs: PolicyInputs, tagged: list[str]) -> list[dict]:
+    """The task UIs and flow definitions of this endpoint (create, read, delete replaced ones)."""
+    review = inputs.review
+    uis, flows = _review_resources(inputs)
+    tagged += [uis, flows]
+    return [
+        _statement("TaskUis", [f"sagemaker:{v}HumanTaskUi" for v in ("Create", "Describe", "Delete")], [uis]),
+        # only with the chosen work team (the condition key CreateFlowDefinition documents)
+        _statement(
+            "CreateFlowDefinitions",
+            ["sagemaker:CreateFlowDefinition"],
+            [flows],
+            {"ArnEquals": {"sagemaker:WorkteamArn": review.settings.workteam_arn}},  # an ARN-typed key
+        ),
+        _statement("FlowDefinitions", ["sagemaker:DescribeFlowDefinition", "sagemaker:DeleteFlowDefinition"], [flows]),
+        # List* take no resource: finding replaced UIs and flow definitions, their unfinished loops, running jobs
+        _statement(
+            "ListReviewResources",
+            [
+                f"sagemaker:{op}"
+                for op in ("ListFlowDefinitions", "ListHumanLoops", "ListHumanTaskUis", "ListProcessingJobs")
+            ],
+            ["*"],
+        ),
+        _pass_role("PassReviewRole", [review.flow_role_arn], "sagemaker.amazonaws.com"),
+    ]
+
+
+def _review_resources(inputs: PolicyInputs) -> tuple[str, str]:
+    """ARN patterns of this endpoint's task UIs and flow definitions (`<endpoint>-review-<hash>`)."""
+    stem = inputs.review.stem
+    return inputs.arn("sagemaker", f"human-task-ui/{stem}-*"), inputs.arn("sagemaker", f"flow-definition/{stem}-*")
 
 
 def _managed_deployer(inputs: PolicyInputs, tagged: list[str]) -> list[dict]:
@@ -107,18 +173,8 @@ def _managed_deployer(inputs: PolicyInputs, tagged: list[str]) -> list[dict]:
 
 
 def _processing_deployer(inputs: PolicyInputs) -> list[dict]:
-    spec = inputs.spec
-    bucket, prefix = parse_s3_uri(inputs.code_prefix or "", "code destination")
     data, quality, monitoring_schedules = _managed_resources(inputs)
     return [
-        _statement("AnalyzerCode", ["s3:GetObject", "s3:PutObject"], [_objects(bucket, prefix)]),
-        _list_bucket("AnalyzerCodeListing", bucket, [prefix]),
-        _statement(
-            "Schedules",
-            ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule"],
-            _schedules(inputs),
-        ),
-        _pass_role("PassSchedulerRole", [inputs.scheduler_role_arn or spec.role_arn], "scheduler.amazonaws.com"),
         # engine switch: the managed engine's schedules of this endpoint and the job definitions they ran are removed
         _statement(
             "RemoveManagedSchedules",
@@ -141,8 +197,11 @@ def _managed_resources(inputs: PolicyInputs) -> tuple[list[str], list[str], list
 
 def _schedules(inputs: PolicyInputs) -> list[str]:
     """ARNs of the processing engine's Scheduler schedules (group `default`; names keep their case)."""
-    spec = inputs.spec
-    return [f"arn:aws:scheduler:{spec.region}:{spec.account}:schedule/default/{spec.schedule(k)}" for k in _KINDS]
+    return [_schedule_arn(inputs, inputs.spec.schedule(k)) for k in _KINDS]
+
+
+def _schedule_arn(inputs: PolicyInputs, name: str) -> str:
+    return f"arn:aws:scheduler:{inputs.spec.region}:{inputs.spec.account}:schedule/default/{name}"
 
 
 def model_policy(inputs: PolicyInputs) -> dict:
@@ -191,13 +250,50 @@ def monitoring_policy(inputs: PolicyInputs) -> dict:
 
 
 def scheduler_policy(inputs: PolicyInputs) -> dict:
-    jobs = [inputs.arn("sagemaker", f"processing-job/{prefix.lower()}-*") for prefix in inputs.job_name_prefixes]
+    prefixes = list(inputs.job_name_prefixes)
+    roles = [inputs.spec.role_arn] if prefixes else []
+    if inputs.review is not None:
+        prefixes.append(inputs.review_job_prefix or "")
+        roles.append(inputs.review.job_role_arn)
+    jobs = [inputs.arn("sagemaker", f"processing-job/{prefix.lower()}-*") for prefix in prefixes]
     return _document(
         [
             _statement("StartJobs", ["sagemaker:AddTags", "sagemaker:CreateProcessingJob"], jobs),
-            _pass_role("PassMonitoringRole", [inputs.spec.role_arn], "sagemaker.amazonaws.com"),
+            _pass_role("PassJobRoles", roles, "sagemaker.amazonaws.com"),
         ]
     )
+
+
+def review_job_policy(inputs: PolicyInputs) -> dict:
+    """The post-processing job: read the capture hour by hour, write the hour's manifest, start loops."""
+    review = inputs.review
+    capture_bucket, capture_prefix = parse_s3_uri(review.capture_uri, "capture location")
+    code_bucket, code_prefix = parse_s3_uri(inputs.code_prefix or "", "code destination")
+    manifest_bucket, manifest_prefix = parse_s3_uri(review.manifest_uri, "--review-manifests")
+    _, flows = _review_resources(inputs)
+    return _document(
+        [
+            _statement(
+                "ReadInputs",
+                ["s3:GetObject"],
+                [_objects(capture_bucket, capture_prefix), _objects(code_bucket, code_prefix)],
+            ),
+            _list_bucket("ListCapture", capture_bucket, [capture_prefix]),
+            _statement("WriteManifests", ["s3:PutObject"], [_objects(manifest_bucket, manifest_prefix)]),
+            _statement("StartHumanLoops", ["sagemaker:StartHumanLoop"], [flows]),
+            # loop names come from event ids: no prefix narrows them further than this account and region
+            _statement("ReadHumanLoops", ["sagemaker:DescribeHumanLoop"], [inputs.arn("sagemaker", "human-loop/*")]),
+            *_image_pull("Image", [inputs.job_image or inputs.monitoring_image]),
+            _statement("Logs", LOGS, [inputs.arn("logs", "log-group:/aws/sagemaker/ProcessingJobs:*")]),
+        ]
+    )
+
+
+def review_policy(inputs: PolicyInputs) -> dict:
+    """The flow definition's role: A2I writes each loop's output.json under the output path with it
+    (our template renders no S3 object, so it reads nothing: AWS docs, a2i-permissions-security)."""
+    bucket, prefix = parse_s3_uri(inputs.review.output_path, "--review-output")
+    return _document([_statement("WriteAnswers", ["s3:PutObject"], [_objects(bucket, prefix)])])
 
 
 def trust_policy(service: str, account: str | None = None) -> dict:

@@ -3,8 +3,10 @@
 - The endpoint is `<project or model package group>-<stage>` (the template's `${SageMakerProjectName}-${StageName}`).
 - Schedules are `<endpoint>-data-quality` / `<endpoint>-model-quality` for both monitor engines (and
   locally), so reports, metric dimensions and alarms keep their names when the engine changes.
-- Models, endpoint configs and job definitions are immutable on AWS; their names end in a hash of
-  their content, so a re-run finds the one it made before and a change makes a new one.
+- Models, endpoint configs, job definitions, task UIs and flow definitions are immutable on AWS;
+  their names end in a hash of their content, so a re-run finds the one it made before and a change
+  makes a new one. A2I's task UIs and flow definitions are `<endpoint, lower case>-review-<hash>`:
+  A2I accepts only lower-case names (`[a-z0-9](-*[a-z0-9]){0,62}`).
 - Tags: `sagemaker:deployment-stage`, plus `sagemaker:project-name` / `-id` when given.
 """
 
@@ -17,6 +19,8 @@ from pipelines.deploy.errors import DeployInputError
 from processing.names import MAX_NAME, InvalidName, check_name
 
 KINDS = ("data-quality", "model-quality")
+DIGEST = 10  # hex digits of a content hash in a name
+REVIEW_SCHEDULE = "human-review"
 
 
 def validate_name(name: str, what: str) -> str:
@@ -26,7 +30,7 @@ def validate_name(name: str, what: str) -> str:
         raise DeployInputError(str(e)) from e
 
 
-def digest(value: object, length: int = 10) -> str:
+def digest(value: object, length: int = DIGEST) -> str:
     """A short, stable hash of a JSON-able value (key order does not matter)."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:length]
@@ -49,10 +53,41 @@ def schedule_name(endpoint: str, kind: str) -> str:
     """The monitoring schedule's name; an endpoint name too long for the suffix keeps a hash of itself."""
     if kind not in KINDS:
         raise DeployInputError(f"unknown monitoring kind {kind!r}")
-    name = f"{endpoint}-{kind}"
-    if len(name) <= MAX_NAME:
+    return suffixed(endpoint, kind)
+
+
+def review_schedule_name(endpoint: str) -> str:
+    """The human-review post-processing schedule: `<endpoint>-human-review`."""
+    return suffixed(endpoint, REVIEW_SCHEDULE)
+
+
+def suffixed(endpoint: str, suffix: str, room: int = 0) -> str:
+    """`<endpoint>-<suffix>` leaving `room` characters free; an endpoint name too long keeps a hash of
+    itself, so two long endpoint names sharing a beginning never share a name."""
+    name = f"{endpoint}-{suffix}"
+    if len(name) + room <= MAX_NAME:
         return name
-    return bounded(bounded(endpoint, digest(endpoint, 6), MAX_NAME - len(kind) - 1), kind)
+    return bounded(bounded(endpoint, digest(endpoint, 6), MAX_NAME - room - len(suffix) - 1), suffix)
+
+
+def review_stem(endpoint: str) -> str:
+    """`<endpoint, lower case>-review`, the stem of the endpoint's task UIs and flow definitions
+    (`<stem>-<hash>`, within A2I's 63 lower-case characters)."""
+    return suffixed(endpoint.lower(), "review", room=DIGEST + 1)
+
+
+def is_content_name(name: str, stem: str) -> bool:
+    """Whether `name` is `<stem>-<hash>` as content_name makes it (not another stem's that merely begins so)."""
+    rest = name[len(stem) + 1 :] if name.startswith(f"{stem}-") else ""
+    return len(rest) == DIGEST and all(c in "0123456789abcdef" for c in rest)
+
+
+def validate_lowercase_name(name: str, what: str) -> str:
+    """A2I's rule: SageMaker's name rule, in lower case only."""
+    validate_name(name, what)
+    if name != name.lower():
+        raise DeployInputError(f"{what} {name!r} must be lower case (Amazon A2I accepts only a-z, 0-9 and hyphens)")
+    return name
 
 
 def content_name(stem: str, content: object) -> str:

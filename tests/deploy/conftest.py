@@ -1,11 +1,13 @@
 """moto for the AWS APIs it implements, botocore's Stubber for the few it lacks (monitoring schedules,
-UpdateEndpoint), routed per operation on the same client; every request is recorded for the IAM tests.
+UpdateEndpoint, A2I's task UIs and flow definitions), routed per operation on the same client, and a
+Stubber for the whole A2I runtime (moto has none); every request is recorded for the IAM tests.
 Like moto's empty account, the account has no monitoring schedule: a DescribeMonitoringSchedule no
 test queued an answer for is answered ResourceNotFound (every processing-engine deploy asks)."""
 
 from __future__ import annotations
 
 import copy
+import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -23,7 +25,25 @@ MISSING_IN_MOTO = (
     "UpdateMonitoringSchedule",
     "DeleteMonitoringSchedule",
     "UpdateEndpoint",
+    "CreateHumanTaskUi",
+    "DescribeHumanTaskUi",
+    "DeleteHumanTaskUi",
+    "ListHumanTaskUis",
+    "CreateFlowDefinition",
+    "DescribeFlowDefinition",
+    "DeleteFlowDefinition",
+    "ListFlowDefinitions",
 )
+WORKTEAM = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:workteam/private-crowd/bc-reviewers"
+TEMPLATE = """<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>
+<crowd-form>
+  <p>Probability of malignancy: {{ task.input.probability }}</p>
+  <crowd-radio-group>
+    <crowd-radio-button name="label" value="1">malignant</crowd-radio-button>
+    <crowd-radio-button name="label" value="0">benign</crowd-radio-button>
+  </crowd-radio-group>
+</crowd-form>
+"""
 ABSENT_UNLESS_QUEUED = ("DescribeMonitoringSchedule",)
 
 
@@ -80,13 +100,21 @@ class Routed:
             except ClientError as e:
                 return AWSResponse(None, 400, {}, None), e.response
 
+        self.client, self._capture, self._answer = client, capture, answer
+        self._register(client, operations)
+
+    def _register(self, client, operations) -> None:
         for name in operations:
-            client.meta.events.register(f"before-parameter-build.sagemaker.{name}", capture)
-            client.meta.events.register(f"before-call.sagemaker.{name}", answer)
+            client.meta.events.register(f"before-parameter-build.sagemaker.{name}", self._capture)
+            client.meta.events.register(f"before-call.sagemaker.{name}", self._answer)
 
     def respond(self, operation: str, response: dict, expected: dict | None = None) -> None:
         self.queued[operation] += 1
         self.stubber.add_response(_snake(operation), response, expected)
+
+    def routes(self, operations: tuple[str, ...]) -> None:
+        """Answer these operations from the Stubber too (ones moto has, for one test)."""
+        self._register(self.client, operations)
 
     def not_found(self, operation: str, expected: dict | None = None) -> None:
         self.refuse(operation, "ResourceNotFound", "not found", expected)
@@ -117,16 +145,18 @@ def aws(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     with mock_aws():
         import boto3
+        from botocore.stub import Stubber
 
         from pipelines.deploy.aws import AwsClients
 
         clients = AwsClients.from_session(boto3.Session(region_name=REGION))
         recorder = Recorder()
-        for client in (clients.sagemaker, clients.s3, clients.scheduler, clients.sts):
+        for client in (clients.sagemaker, clients.s3, clients.scheduler, clients.sts, clients.a2i):
             recorder.attach(client)
         clients.s3.create_bucket(Bucket=BUCKET)
         clients.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
-        yield Env(clients, recorder, Routed(clients.sagemaker))
+        with Stubber(clients.a2i) as a2i:
+            yield Env(clients, recorder, Routed(clients.sagemaker), a2i)
 
 
 @dataclass
@@ -134,6 +164,11 @@ class Env:
     clients: object
     recorder: Recorder
     routed: Routed
+    a2i: object  # botocore Stubber of the A2I runtime client
+
+    def done(self) -> None:
+        self.routed.done()
+        self.a2i.assert_no_pending_responses()
 
     def package(self, status: str = "Approved", baselines: dict | None = None, version: str = "v1") -> str:
         """A model package as the build pipeline registers it (drift-check baselines in S3)."""
@@ -183,6 +218,45 @@ def settings(**overrides):
     }
     values.update(overrides)
     return DeploySettings(**values)
+
+
+def review_settings(**overrides):
+    from pipelines.deploy.review_spec import ReviewSettings
+
+    values = {"workteam_arn": WORKTEAM, "task_template": TEMPLATE}
+    values.update(overrides)
+    return ReviewSettings(**values)
+
+
+STARTER = "start_human_loops.py"
+STARTER_STAND_IN = '''"""Stand-in for processing/start_human_loops.py, used by the deploy tests while the checkout lacks it:
+the command line of its contract, nothing more."""
+
+import argparse
+
+parser = argparse.ArgumentParser()
+for option in ("--capture-uri", "--scheduled-time", "--flow-definition-arn", "--output-uri", "--region"):
+    parser.add_argument(option, required=True)
+parser.add_argument("--audit-rate", type=float, required=True)
+parser.parse_args()
+raise SystemExit("stand-in: the real human-loop starter is not in this checkout")
+'''
+
+
+@pytest.fixture
+def starter(monkeypatch, tmp_path):
+    """The starter script the review job ships: processing/start_human_loops.py when the checkout has it,
+    else a copy of the processing package with a stand-in of its command line (so bundles can be built)."""
+    from pipelines.deploy import code_bundle
+
+    package = code_bundle.processing_package()
+    if (package / STARTER).is_file():
+        return package / STARTER
+    staged = tmp_path / "processing"
+    shutil.copytree(package, staged)
+    (staged / STARTER).write_text(STARTER_STAND_IN)
+    monkeypatch.setattr(code_bundle, "processing_package", lambda: staged)
+    return staged / STARTER
 
 
 def validate_request(service: str, operation: str, params: dict) -> None:

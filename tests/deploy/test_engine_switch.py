@@ -222,7 +222,8 @@ def test_a_scheduler_schedule_that_refuses_deletion_stops_the_deploy():
     import boto3
     from botocore.stub import Stubber
 
-    from pipelines.deploy.monitor_processing import TARGET_ARN, remove_processing_monitoring
+    from pipelines.deploy.monitor_processing import remove_processing_monitoring
+    from pipelines.deploy.scheduler_target import TARGET_ARN
     from tests.deploy.test_monitor_managed import spec
 
     s = spec()

@@ -9,6 +9,7 @@ ListBucket (without ListBucket a missing key answers 403, not 404).
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import json
 from dataclasses import dataclass, field
@@ -16,8 +17,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from pipelines.deploy.aws import deploy
-from pipelines.deploy.monitor_processing import fill_template
-from tests.deploy.conftest import ACCOUNT, REGION, ROLE, SCHEDULER_ROLE, settings
+from pipelines.deploy.scheduler_target import fill_template
+from tests.deploy.conftest import ACCOUNT, REGION, ROLE, SCHEDULER_ROLE, review_settings, settings
 
 SAGEMAKER_NOUNS = {
     "Model": ("model", "ModelName"),
@@ -27,6 +28,8 @@ SAGEMAKER_NOUNS = {
     "ModelQualityJobDefinition": ("model-quality-job-definition", "JobDefinitionName"),
     "MonitoringSchedule": ("monitoring-schedule", "MonitoringScheduleName"),
     "ProcessingJob": ("processing-job", "ProcessingJobName"),
+    "FlowDefinition": ("flow-definition", "FlowDefinitionName"),
+    "HumanTaskUi": ("human-task-ui", "HumanTaskUiName"),
 }
 
 
@@ -57,6 +60,8 @@ def needs_of(service: str, operation: str, params: dict) -> list[Need]:
     """What IAM must allow for one request."""
     if service == "sts":
         return []  # GetCallerIdentity needs no permission
+    if operation.startswith("List"):  # ListModelPackages, ListFlowDefinitions, ListHumanLoops (A2I runtime), …
+        return [Need(f"sagemaker:{operation}", "*")]  # the List actions have no resource type
     if service == "s3":
         bucket, key = params["Bucket"], params["Key"]
         if operation == "HeadObject":
@@ -68,8 +73,6 @@ def needs_of(service: str, operation: str, params: dict) -> list[Need]:
         if "Target" in params:
             found.append(pass_role(params["Target"]["RoleArn"], "scheduler.amazonaws.com"))
         return found
-    if operation == "ListModelPackages":
-        return [Need("sagemaker:ListModelPackages", "*")]
     if operation == "DescribeModelPackage":
         return [Need("sagemaker:DescribeModelPackage", params["ModelPackageName"].lower())]
     noun = next(
@@ -79,7 +82,10 @@ def needs_of(service: str, operation: str, params: dict) -> list[Need]:
     )
     kind, name_param = SAGEMAKER_NOUNS[noun]
     resource = sagemaker_arn(kind, params[name_param])
-    found = [Need(f"sagemaker:{operation}", resource)]
+    context = ()
+    if operation == "CreateFlowDefinition":  # the condition key CreateFlowDefinition documents
+        context = (("sagemaker:WorkteamArn", params["HumanLoopConfig"]["WorkteamArn"]),)
+    found = [Need(f"sagemaker:{operation}", resource, context)]
     if operation in ("CreateEndpoint", "UpdateEndpoint"):
         found.append(Need(f"sagemaker:{operation}", sagemaker_arn("endpoint-config", params["EndpointConfigName"])))
     if params.get("Tags"):
@@ -111,7 +117,7 @@ def allows(statement: dict, need: Need) -> bool:
             values = wanted if isinstance(wanted, list) else [wanted]
             if key not in context:
                 return False
-            if operator == "StringEquals" and context[key] not in values:
+            if operator in ("StringEquals", "ArnEquals") and context[key] not in values:
                 return False
             if operator == "StringLike" and not any(fnmatch.fnmatchcase(context[key], v) for v in values):
                 return False
@@ -131,14 +137,17 @@ def check(policy: dict, needs: list[Need]) -> None:
                 assert used, f"granted but never needed: {statement['Sid']} {action} on {resource}"
 
 
-def deploy_twice(aws, engine: str):
+def deploy_twice(aws, engine: str, review: bool = False):
     """The endpoint monitored by the other engine; a first deploy with `engine` (creates, and removes the
     other engine's schedules), then one of a newer package: creates, updates and deletes are all exercised.
+    With `review`, the second deploy also changes the task template: the review resources are replaced.
     Returns both reports and the index of the first request of the first deploy with `engine`."""
     from tests.deploy.test_monitor_managed import existing
 
     aws.package(version="v1")
     s = settings(monitor_engine=engine, project_name="bc", project_id="p-1")
+    if review:  # the flow definition's own role, so its PassRole grant is checked on its own
+        s = dataclasses.replace(s, review=review_settings(role_arn=f"arn:aws:iam::{ACCOUNT}:role/a2i"))
     other = settings(monitor_engine="processing" if engine == "managed" else "managed", project_name="bc")
     if engine == "processing":
         for _ in range(2):
@@ -156,6 +165,8 @@ def deploy_twice(aws, engine: str):
             aws.routed.respond("DescribeMonitoringSchedule", existing(spec, kind, job))
             aws.routed.respond("DeleteMonitoringSchedule", {})
             aws.routed.not_found("DescribeMonitoringSchedule")
+    if review:
+        expect_review_created(aws, s)
     first = deploy(aws.clients, s)
     assert [c.kind for c in first.changes if c.action == "deleted"] == (
         ["Schedule"] * 2
@@ -170,9 +181,36 @@ def deploy_twice(aws, engine: str):
         for kind, job in zip(("data-quality", "model-quality"), jobs, strict=True):
             aws.routed.respond("DescribeMonitoringSchedule", existing(spec, kind, job))
             aws.routed.respond("UpdateMonitoringSchedule", {"MonitoringScheduleArn": "arn:aws:sagemaker:x"})
+    if review:
+        s = expect_review_replaced(aws, s)
     second = deploy(aws.clients, s)
-    aws.routed.done()
+    aws.done()
     return first, second, start
+
+
+def expect_review_created(aws, s) -> None:
+    from tests.deploy.test_review import expect_created, expect_flows, expect_uis, flow_summary, spec_of, ui_summary
+
+    review = spec_of(s)
+    expect_created(aws, review)
+    expect_flows(aws, flow_summary(review))
+    expect_uis(aws, ui_summary(review))
+
+
+def expect_review_replaced(aws, s):
+    """A changed template: new task UI and flow definition, the old ones deleted. Returns the new settings."""
+    from tests.deploy import test_review as t
+
+    old = t.spec_of(s)
+    s = dataclasses.replace(s, review=dataclasses.replace(s.review, task_template=t.CHANGED_TEMPLATE))
+    new = t.spec_of(s)
+    t.expect_created(aws, new)
+    t.expect_flows(aws, t.flow_summary(old), t.flow_summary(new))
+    t.expect_loops(aws, old, "Completed")
+    t.expect_deletion(aws, old)
+    t.expect_uis(aws, t.ui_summary(old), t.ui_summary(new))
+    aws.routed.respond("DeleteHumanTaskUi", {}, {"HumanTaskUiName": t.names(old)[0]})
+    return s
 
 
 def monitored_by(aws, other):
@@ -186,12 +224,26 @@ def monitored_by(aws, other):
     return spec, deploy_monitoring(aws.clients, other, spec, ACCOUNT)
 
 
+@pytest.mark.parametrize("review", [False, True], ids=["no-review", "review"])
 @pytest.mark.parametrize("engine", ["managed", "processing"])
-def test_the_deployer_policy_is_exactly_what_the_deploy_sends(aws, engine):
-    first, second, start = deploy_twice(aws, engine)
+def test_the_deployer_policy_is_exactly_what_the_deploy_sends(aws, engine, review, request):
+    if review:
+        request.getfixturevalue("starter")
+    first, second, start = deploy_twice(aws, engine, review)
     assert {"created", "updated"} <= {c.action for c in second.changes}
+    if review:
+        assert {c.kind for c in second.changes if c.action == "deleted"} >= {"FlowDefinition", "HumanTaskUi"}
     needs = deploy_needs(aws.recorder, start)
-    check(second.iam_policies()["deployer"]["policy"], needs)
+    policy = second.iam_policies()["deployer"]["policy"]
+    check(policy, needs)
+    if review:  # the check fails without a review grant, or with another work team in the condition
+        for sid in ("ListReviewResources", "FlowDefinitions", "PassReviewRole"):
+            trimmed = {**policy, "Statement": [st for st in policy["Statement"] if st["Sid"] != sid]}
+            with pytest.raises(AssertionError, match="not allowed"):
+                check(trimmed, needs)
+        other = json.loads(json.dumps(policy).replace("private-crowd/bc-reviewers", "private-crowd/others"))
+        with pytest.raises(AssertionError, match="not allowed: .*sagemaker:CreateFlowDefinition"):
+            check(other, needs)
 
 
 def test_the_scheduler_and_job_roles_cover_the_scheduled_jobs(aws):
@@ -293,3 +345,60 @@ def test_a_policy_missing_a_grant_fails_the_check(aws):
     with pytest.raises(AssertionError, match="granted but never needed: Extra"):
         check(widened, needs)
     assert ROLE in json.dumps(policy) and SCHEDULER_ROLE in json.dumps(policy)
+
+
+def test_the_review_job_scheduler_and_flow_roles_cover_what_they_do(aws, starter):
+    """The scheduled post-processing job (and the analyzer's jobs beside it), the flow definition's
+    writes: every need allowed, nothing granted that none needs; parliament finds nothing."""
+    from parliament import analyze_policy_string
+
+    from tests.deploy.test_review import names, spec_of
+
+    aws.package()
+    s = settings(project_name="bc", review=review_settings(role_arn=f"arn:aws:iam::{ACCOUNT}:role/a2i"))
+    expect_review_created(aws, s)
+    report = deploy(aws.clients, s)
+    aws.done()
+    policies = report.iam_policies()
+    review, spec = report.policy_inputs.review, report.policy_inputs.spec
+    scheduler_needs, job_needs, review_job_needs = [], [], []
+    for name in (spec.schedule("data-quality"), spec.schedule("model-quality"), review.schedule):
+        target = aws.clients.scheduler.get_schedule(Name=name)["Target"]
+        request = fill_template(target["Input"], "2026-03-01T05:15:00Z", "d32c5kddcf5bb8c3")
+        scheduler_needs += needs_of("sagemaker", "CreateProcessingJob", request)
+        if name == review.schedule:
+            review_job_needs = starter_needs(request) + image_and_log_needs(report, "ProcessingJobs")
+        else:
+            job_needs += job_role_needs(request)
+    check(policies["scheduler"]["policy"], scheduler_needs)
+    check(policies["monitoring"]["policy"], job_needs + image_and_log_needs(report, "ProcessingJobs"))
+    check(policies["review_job"]["policy"], review_job_needs)
+    flow = names(spec_of(s))[1]
+    answer = f"{review.output_path}/{flow}/2026/03/01/05/20/07/bc-staging-3f2a-0/output.json"
+    check(policies["review"]["policy"], [Need("s3:PutObject", s3_arn(answer))])
+    assert policies["review"]["trust"]["Statement"][0]["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert policies["review_job"]["trust"]["Statement"][0]["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    deployer = json.dumps(policies["deployer"]["policy"])
+    assert f"arn:aws:iam::{ACCOUNT}:role/a2i" in deployer and '"sagemaker:WorkteamArn"' in deployer
+    for name, documents in policies.items():
+        findings = analyze_policy_string(json.dumps(documents["policy"]), ignore_private_auditors=True).findings
+        assert not findings, (name, [(f.issue, f.detail) for f in findings])
+        assert "*" not in [a for st in documents["policy"]["Statement"] for a in st["Action"]]
+
+
+def starter_needs(request: dict) -> list[Need]:
+    """processing/start_human_loops.py's contract: list and read the capture's hour prefixes, write the
+    hour's manifest, start loops with the flow definition and describe them; the platform reads the code."""
+    arguments = request["AppSpecification"]["ContainerArguments"]
+    args = dict(zip(arguments[::2], arguments[1::2], strict=True))
+    bucket, prefix = args["--capture-uri"][5:].split("/", 1)
+    hour = f"{prefix}/AllTraffic/2026/03/01/04/"
+    return [
+        *[Need("s3:GetObject", s3_arn(i["S3Input"]["S3Uri"])) for i in request["ProcessingInputs"]],
+        list_need(bucket, f"{prefix}/"),
+        list_need(bucket, hour),
+        Need("s3:GetObject", f"arn:aws:s3:::{bucket}/{hour}10-00-000-x.jsonl"),
+        Need("s3:PutObject", s3_arn(f"{args['--output-uri']}/2026/03/01/04/manifest.json")),
+        Need("sagemaker:StartHumanLoop", args["--flow-definition-arn"].lower()),
+        Need("sagemaker:DescribeHumanLoop", sagemaker_arn("human-loop", "bc-staging-3f2a-0")),
+    ]

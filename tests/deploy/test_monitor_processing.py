@@ -9,12 +9,8 @@ import re
 import tarfile
 
 from pipelines.deploy.code_bundle import CodeLocation, analyzer_bundle, upload_bundle
-from pipelines.deploy.monitor_processing import (
-    TARGET_ARN,
-    ensure_processing_monitoring,
-    fill_template,
-    processing_job_template,
-)
+from pipelines.deploy.monitor_processing import ensure_processing_monitoring, processing_job_template
+from pipelines.deploy.scheduler_target import TARGET_ARN, fill_template
 from tests.deploy.conftest import BUCKET, SCHEDULER_ROLE, validate_request
 from tests.deploy.test_monitor_managed import spec
 

@@ -15,9 +15,10 @@ import random
 import pytest
 
 from pipelines.deploy.code_bundle import analyzer_bundle, upload_bundle
-from pipelines.deploy.monitor_processing import fill_template, processing_job_template
+from pipelines.deploy.monitor_processing import processing_job_template
 from pipelines.deploy.monitor_spec import MonitorSpec
 from pipelines.deploy.registry import Baselines
+from pipelines.deploy.scheduler_target import fill_template
 from tests.deploy.conftest import ACCOUNT, REGION, ROLE
 
 BUCKET = "sagemaker-us-east-1-123456789012"

@@ -43,54 +43,55 @@ class JsonProtocol:
 MAX_JSON_DEPTH = 64  # far beyond any AWS input shape; keeps shape walks well inside Python's recursion limit
 
 
-def load_json_object(raw: bytes) -> dict[str, Any]:
+def load_json_object(raw: bytes, what: str = "Request body") -> dict[str, Any]:
     """A JSON-protocol request body -> dict; anything else is AWS's `SerializationException` (400).
 
     Refused: bodies that are not UTF-8 (the protocols' only encoding), not JSON, not an object, nested
     deeper than MAX_JSON_DEPTH, or holding a lone surrogate escape (`"\\ud800"`, which no UTF-8 store can hold).
-    An empty body is an empty object, as AWS treats it.
+    An empty body is an empty object, as AWS treats it. `what` names the text in the messages (a JSON
+    document inside a member, such as A2I's InputContent, is held to the same limits).
     """
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise SerializationException(f"Request body is not UTF-8 (byte {e.start})") from None
+        raise SerializationException(f"{what} is not UTF-8 (byte {e.start})") from None
     if not text.strip():
         return {}
     try:
         value = json.loads(text)
     except RecursionError:
-        raise SerializationException(f"Request body nests deeper than {MAX_JSON_DEPTH} levels") from None
+        raise SerializationException(f"{what} nests deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as e:
-        raise SerializationException(f"Request body is not valid JSON: {e}") from None
+        raise SerializationException(f"{what} is not valid JSON: {e}") from None
     if not isinstance(value, dict):
-        raise SerializationException("Request body must be a JSON object")
-    _check_nesting_and_text(value)
+        raise SerializationException(f"{what} must be a JSON object")
+    _check_nesting_and_text(value, what)
     return value
 
 
-def _check_nesting_and_text(value: Any) -> None:
+def _check_nesting_and_text(value: Any, what: str) -> None:
     """Walk the decoded body without recursion: depth within MAX_JSON_DEPTH, every string valid Unicode."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
-            raise SerializationException(f"Request body nests deeper than {MAX_JSON_DEPTH} levels")
+            raise SerializationException(f"{what} nests deeper than {MAX_JSON_DEPTH} levels")
         if isinstance(item, dict):
             for key, member in item.items():
-                _check_text(key)
+                _check_text(key, what)
                 stack.append((member, depth + 1))
         elif isinstance(item, list):
             stack.extend((member, depth + 1) for member in item)
         elif isinstance(item, str):
-            _check_text(item)
+            _check_text(item, what)
 
 
-def _check_text(text: str) -> None:
+def _check_text(text: str, what: str) -> None:
     if not text.isascii():
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            raise SerializationException("Request body holds a lone UTF-16 surrogate escape") from None
+            raise SerializationException(f"{what} holds a lone UTF-16 surrogate escape") from None
 
 
 def json_error_response(

@@ -13,7 +13,8 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from offline.aws.errors import NotImplementedByLocalRuntime, ServiceError
 from offline.aws.protocols import Context
-from offline.aws.protocols.xml import add_members, parse_payload, parse_scalar, rfc7231, scalar_text, to_bytes
+from offline.aws.protocols.rest import prefixed_headers, put_header_members, query_member
+from offline.aws.protocols.xml import add_members, parse_payload, parse_scalar, to_bytes
 from offline.aws.wire import Headers, Request, Response
 
 _VIRTUAL_HOST_RES = (
@@ -89,18 +90,13 @@ class RestXmlProtocol:
                 if value is not None:
                     params[name] = value
             elif location == "querystring" and member.type_name != "map":
-                values = [v for k, v in query if k == wire_name]
-                if values:
-                    params[name] = (
-                        [parse_scalar(member.member, v) for v in values]
-                        if member.type_name == "list"
-                        else parse_scalar(member, values[0])
-                    )
+                value = query_member(member, wire_name, query, parse_scalar)
+                if value is not None:
+                    params[name] = value
             elif location == "header" and wire_name in request.headers:
                 params[name] = _header_value(member, request.headers[wire_name])
             elif location == "headers":
-                prefix = wire_name.lower()
-                found = {k[len(prefix) :]: v for k, v in request.headers.items() if k.startswith(prefix)}
+                found = prefixed_headers(request.headers, wire_name)
                 if found:
                     params[name] = found
             elif name == payload:
@@ -122,21 +118,7 @@ class RestXmlProtocol:
         body: Any = b""
         length = None
         if shape is not None:
-            for name, member in shape.members.items():
-                value = result.get(name)
-                location = member.serialization.get("location")
-                if value is None or not location:
-                    continue
-                wire_name = member.serialization.get("name", name)
-                if location == "header":
-                    headers[wire_name] = (
-                        rfc7231(value) if member.type_name == "timestamp" else scalar_text(member, value)
-                    )
-                elif location == "headers":
-                    for key, item in value.items():
-                        headers[wire_name + key] = item
-                elif location == "statusCode":
-                    status = int(value)
+            status = put_header_members(shape, result, headers) or status
             payload = shape.serialization.get("payload")
             if payload:
                 member = shape.members[payload]

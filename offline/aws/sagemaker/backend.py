@@ -139,7 +139,7 @@ class ModelRegistry:
         groups = [g for g in groups if _created_in(g, params) and _name_contains(g["ModelPackageGroupName"], params)]
         by_name = params.get("SortBy") == "Name"
         groups.sort(key=lambda g: (g["ModelPackageGroupName"] if by_name else g["CreationTime"], g["CreationTime"]))
-        return _page(groups, params, default_size=10)
+        return page_of(groups, params, default_size=10)
 
     def delete_group(self, region: str, name_or_arn: str) -> None:
         row = self._group_row(region, name_or_arn)
@@ -280,7 +280,7 @@ class ModelRegistry:
                 p.get("ModelPackageVersion") or 0,
             )
         )
-        return _page([_summary(p) for p in packages], params, default_size=10)
+        return page_of([_summary(p) for p in packages], params, default_size=10)
 
     def update_package(self, region: str, params: dict) -> str:
         row = self._package_row(region, params["ModelPackageArn"])
@@ -341,7 +341,7 @@ class ModelRegistry:
     def list_tags(self, arn: str, params: dict) -> Page:
         self._require_resource(self.db.conn, arn)
         rows = self.db.query("SELECT key, value FROM registry_tags WHERE resource_arn = ? ORDER BY seq", (arn.lower(),))
-        return _page([{"Key": r["key"], "Value": r["value"]} for r in rows], params, default_size=50)
+        return page_of([{"Key": r["key"], "Value": r["value"]} for r in rows], params, default_size=50)
 
     def delete_tags(self, arn: str, keys: list[str]) -> None:
         with self.db.transaction() as conn:
@@ -407,7 +407,7 @@ def _name_contains(name: str, params: dict) -> bool:
     return needle is None or needle.lower() in name.lower()
 
 
-def _page(items: list[dict], params: dict, default_size: int) -> Page:
+def page_of(items: list[dict], params: dict, default_size: int) -> Page:
     """Sort order, then one page: NextToken is an opaque offset into the same query."""
     if params.get("SortOrder") == "Descending":
         items.reverse()

@@ -32,7 +32,7 @@ from botocore import xform_name
 
 from offline.aws.constants import LOCAL_ACCOUNT_ID
 from offline.aws.protocols import Context
-from offline.aws.sagemaker.backend import ModelRegistry, _page
+from offline.aws.sagemaker.backend import ModelRegistry, page_of
 from offline.aws.sagemaker.errors import ResourceInUse
 from offline.aws.sagemaker.errors import ValidationException as Invalid
 from offline.aws.sagemaker.hosting import Deployment, HostingResources
@@ -186,7 +186,7 @@ class EndpointLifecycle:
         key = params.get("SortBy") or "CreationTime"
         field = {"Name": "EndpointName", "Status": "EndpointStatus", "CreationTime": "CreationTime"}[key]
         summaries.sort(key=lambda s: (s[field].lower() if field == "EndpointName" else s[field], s["CreationTime"]))
-        page = _page(summaries, {**params, "SortOrder": params.get("SortOrder") or "Descending"}, default_size=10)
+        page = page_of(summaries, {**params, "SortOrder": params.get("SortOrder") or "Descending"}, default_size=10)
         return {"Endpoints": page.items, "NextToken": page.next_token}
 
     # -- hosts -----------------------------------------------------------------------------------------

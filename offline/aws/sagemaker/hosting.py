@@ -18,7 +18,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 
-from offline.aws.sagemaker.backend import ModelRegistry, Page, _created_in, _name_contains, _page
+from offline.aws.sagemaker.backend import ModelRegistry, Page, _created_in, _name_contains, page_of
 from offline.aws.sagemaker.errors import ResourceLimitExceeded
 from offline.aws.sagemaker.errors import ValidationException as Invalid
 from offline.aws.shapes import to_plain_json
@@ -310,7 +310,7 @@ class HostingResources:
         by_name = params.get("SortBy") == "Name"
         documents.sort(key=lambda d: (d[summary[0]].lower() if by_name else d["CreationTime"], d["CreationTime"]))
         items = [{k: d[k] for k in summary} for d in documents]
-        return _page(items, {**params, "SortOrder": params.get("SortOrder") or "Descending"}, default_size=10)
+        return page_of(items, {**params, "SortOrder": params.get("SortOrder") or "Descending"}, default_size=10)
 
 
 def _containers(params: dict) -> list[dict]:

@@ -1,4 +1,5 @@
-"""Local SageMaker over the json protocol: the model registry operations the template uses.
+"""Local SageMaker over the json protocol: the model registry operations the template uses, and the human
+review resources (task UIs, flow definitions, RenderUiTemplate) the A2I runtime works with.
 
 Requests are checked against botocore's model of SageMaker (types, required and unknown members, then
 enums, patterns, lengths and ranges, worded as AWS words them) before the registry sees them; responses
@@ -15,6 +16,7 @@ from offline.aws.protocols.json import JsonProtocol
 from offline.aws.sagemaker.backend import ModelRegistry
 from offline.aws.sagemaker.endpoints import Hosting, hosting_operation
 from offline.aws.sagemaker.errors import ValidationException
+from offline.aws.sagemaker.human_review import HumanReviewResources
 from offline.aws.service import Service, operation
 from offline.aws.shapes import service_model, validation_errors
 
@@ -27,6 +29,7 @@ class SageMakerService(Service):
         super().__init__(JsonProtocol(model))
         self.registry = ModelRegistry(runtime.db, LOCAL_ACCOUNT_ID)
         self.hosting = Hosting(runtime, self.registry)
+        self.human_review = HumanReviewResources(runtime.db, runtime.store, runtime.home, LOCAL_ACCOUNT_ID)
 
     def validate(self, op: OperationModel, params: dict) -> None:
         problem = validation_errors(op.input_shape, params)
@@ -108,3 +111,45 @@ class SageMakerService(Service):
     def delete_tags(self, params: dict, ctx: Context) -> dict:
         self.registry.delete_tags(params["ResourceArn"], params["TagKeys"])
         return {}
+
+    # -- human review (A2I's resources) ----------------------------------------------------------------
+
+    @operation("CreateHumanTaskUi")
+    def create_human_task_ui(self, params: dict, ctx: Context) -> dict:
+        return {"HumanTaskUiArn": self.human_review.create_task_ui(ctx.region, params)}
+
+    @operation("DescribeHumanTaskUi")
+    def describe_human_task_ui(self, params: dict, ctx: Context) -> dict:
+        return self.human_review.describe_task_ui(ctx.region, params["HumanTaskUiName"])
+
+    @operation("ListHumanTaskUis")
+    def list_human_task_uis(self, params: dict, ctx: Context) -> dict:
+        page = self.human_review.list_task_uis(ctx.region, params)
+        return {"HumanTaskUiSummaries": page.items, "NextToken": page.next_token}
+
+    @operation("DeleteHumanTaskUi")
+    def delete_human_task_ui(self, params: dict, ctx: Context) -> dict:
+        self.human_review.delete_task_ui(ctx.region, params["HumanTaskUiName"])
+        return {}
+
+    @operation("CreateFlowDefinition")
+    def create_flow_definition(self, params: dict, ctx: Context) -> dict:
+        return {"FlowDefinitionArn": self.human_review.create_flow_definition(ctx.region, params)}
+
+    @operation("DescribeFlowDefinition")
+    def describe_flow_definition(self, params: dict, ctx: Context) -> dict:
+        return self.human_review.describe_flow_definition(ctx.region, params["FlowDefinitionName"])
+
+    @operation("ListFlowDefinitions")
+    def list_flow_definitions(self, params: dict, ctx: Context) -> dict:
+        page = self.human_review.list_flow_definitions(ctx.region, params)
+        return {"FlowDefinitionSummaries": page.items, "NextToken": page.next_token}
+
+    @operation("DeleteFlowDefinition")
+    def delete_flow_definition(self, params: dict, ctx: Context) -> dict:
+        self.human_review.delete_flow_definition(ctx.region, params["FlowDefinitionName"])
+        return {}
+
+    @operation("RenderUiTemplate")
+    def render_ui_template(self, params: dict, ctx: Context) -> dict:
+        return self.human_review.render_ui_template(params)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from offline.executor.context import ExecutionContext, StepFailed
+from offline.executor.context import ExecutionContext, StepFailed, StepStopped
 from offline.executor.definition import Step
-from offline.executor.sandbox import JobFailed, Sandbox
+from offline.executor.sandbox import JobFailed, JobStopped, Sandbox
 
 MODEL_MONITOR_IMAGE = "sagemaker-model-monitor-analyzer"
 
@@ -32,6 +32,8 @@ def run_processing(ctx: ExecutionContext, step: Step, args: dict) -> dict:
         upload_outputs(ctx, sandbox, _outputs(args))
     except (JobFailed, FileNotFoundError, ValueError) as e:
         raise StepFailed(str(e), {**properties, "ProcessingJobStatus": "Failed", "FailureReason": str(e)}) from e
+    except JobStopped as e:
+        raise StepStopped(str(e), {**properties, "ProcessingJobStatus": "Stopped"}) from e
     return {**properties, "ProcessingJobStatus": "Completed", "ExitMessage": ""}
 
 

@@ -34,19 +34,24 @@ def run_quality_check(ctx: ExecutionContext, step: Step, args: dict) -> dict:
         job = run_processing(ctx, _named(step, "check"), _check_arguments(args, baseline))
         return _violations(ctx, output)
 
+    skip_check, register_new = _true(check["SkipCheck"]), _true(check["RegisterNewBaseline"])
     try:
-        previous = previous_baseline_uris(
-            kind,
-            group,
-            ctx.sagemaker,
-            check.get("SuppliedBaselineStatistics"),
-            check.get("SuppliedBaselineConstraints"),
+        previous = (
+            previous_baseline_uris(
+                kind,
+                group,
+                ctx.sagemaker,
+                check.get("SuppliedBaselineStatistics"),
+                check.get("SuppliedBaselineConstraints"),
+            )
+            if not skip_check or not register_new  # needed only to check, or to keep it
+            else None
         )
         used, _ = apply_rules(
             kind=kind,
             group=group,
-            skip_check=_true(check["SkipCheck"]),
-            register_new_baseline=_true(check["RegisterNewBaseline"]),
+            skip_check=skip_check,
+            register_new_baseline=register_new,
             fail_on_violation=_true(check["FailOnViolation"]),
             calculated=calculated,
             previous=previous,

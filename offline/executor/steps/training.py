@@ -12,9 +12,9 @@ from __future__ import annotations
 import tarfile
 from pathlib import Path
 
-from offline.executor.context import ExecutionContext, StepFailed
+from offline.executor.context import ExecutionContext, StepFailed, StepStopped
 from offline.executor.definition import Step
-from offline.executor.sandbox import JobFailed, Sandbox
+from offline.executor.sandbox import JobFailed, JobStopped, Sandbox
 from offline.executor.steps import script_mode, xgboost_algorithm
 
 XGBOOST_IMAGE = "sagemaker-xgboost"
@@ -46,6 +46,8 @@ def run_training(ctx: ExecutionContext, step: Step, args: dict) -> dict:
         ctx.store.put_file(artifact, pack_model(sandbox))
     except (JobFailed, xgboost_algorithm.AlgorithmError, FileNotFoundError, ValueError) as e:
         raise StepFailed(str(e), {**properties, "TrainingJobStatus": "Failed", "FailureReason": str(e)}) from e
+    except JobStopped as e:
+        raise StepStopped(str(e), {**properties, "TrainingJobStatus": "Stopped"}) from e
     return {**properties, "TrainingJobStatus": "Completed", "FinalMetricDataList": metrics}
 
 

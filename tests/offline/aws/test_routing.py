@@ -108,6 +108,7 @@ def test_the_built_in_table_names_botocore_services():
     assert {r.entry.name for r in Router(BUILT_IN).routes} == {
         "s3",
         "sagemaker",
+        "sagemaker-a2i-runtime",
         "sagemaker-runtime",
         "stepfunctions",
         "sts",
@@ -230,10 +231,11 @@ def test_unregistered_services_get_not_implemented_in_their_own_format(clients):
         "Code": "NotImplemented",
         "Message": "ListRules (events) is not implemented by the local runtime",
     }
-    with pytest.raises(ClientError) as e:
-        clients("sagemaker-a2i-runtime").list_human_loops(FlowDefinitionArn=FLOW)
+    with pytest.raises(ClientError) as e:  # signs as sagemaker, like two services that are served
+        clients("sagemaker-featurestore-runtime").get_record(FeatureGroupName="g", RecordIdentifierValueAsString="r")
     assert e.value.response["Error"]["Code"] == "NotImplemented"
-    assert "GET /human-loops, signed for sagemaker, matches no operation" in e.value.response["Error"]["Message"]
+    message = e.value.response["Error"]["Message"]
+    assert "GET /FeatureGroup/g, signed for sagemaker, matches no operation" in message
     with pytest.raises(ClientError) as e:
         clients("iam").list_users()
     assert e.value.response["Error"]["Message"] == "ListUsers (iam) is not implemented by the local runtime"

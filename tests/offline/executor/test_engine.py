@@ -1,6 +1,8 @@
 """The executor on small definitions whose Processing steps are real Python subprocesses."""
 
 import json
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from offline.executor.engine import PipelineExecution
 from offline.executor.executions import ExecutionStore
 from offline.state import StateDB
 from offline.store import ObjectStore
+from tests.offline.executor.conftest import home_processes
 
 BUCKET = "s3://sagemaker-us-east-1-123456789012"
 WRITE = """
@@ -193,3 +196,41 @@ def test_executions_are_recorded_durably(tmp_path):
     assert [r.execution_id for r in store.list()] == [record.execution_id]
     with pytest.raises(LookupError, match="no pipeline execution"):
         store.get("zzzz")
+
+
+def test_what_a_job_leaves_running_ends_with_it_as_with_a_container(tmp_path):
+    leaves_a_helper = ["-c", "import subprocess; subprocess.Popen(['sleep', '60']); print('main part done')"]
+    started = time.monotonic()
+    record, execution = run(tmp_path, [_entrypoint("Leaves", leaves_a_helper)])
+    assert record.status == "Succeeded"
+    assert time.monotonic() - started < 30  # the helper holds the job's output open; nobody waits for it
+    assert home_processes(tmp_path) == []
+
+
+def test_the_stopping_condition_ends_a_job_that_keeps_running(tmp_path):
+    endless = ["-c", "import time; print('working', flush=True); time.sleep(60)"]
+    step = _entrypoint("Endless", endless)
+    step["Arguments"]["StoppingCondition"] = {"MaxRuntimeInSeconds": 1}
+    started = time.monotonic()
+    record, execution = run(tmp_path, [step])
+    assert record.status == "Failed" and time.monotonic() - started < 30
+    [recorded] = execution.executions.steps(record.execution_id)
+    assert recorded["failure_reason"] == "the job ran longer than its 1 s stopping condition"
+    assert home_processes(tmp_path) == []
+
+
+def _entrypoint(name: str, python_args: list[str]) -> dict:
+    step = processing(name, "", [])
+    step["Arguments"]["AppSpecification"]["ContainerEntrypoint"] = ["python3", *python_args]
+    return step
+
+
+def test_the_job_log_ends_with_its_exit_code_and_cpu_time(tmp_path):
+    busy = ["-c", "import time; end = time.process_time() + 0.3\nwhile time.process_time() < end: pass"]
+    record, execution = run(tmp_path, [_entrypoint("Busy", busy)])
+    [step] = execution.executions.steps(record.execution_id)
+    last = Path(step["log_path"]).read_text().splitlines()[-1]
+    match = re.fullmatch(r"\[job exited with code 0 after ([\d.]+) s; ([\d.]+) s CPU\]", last)
+    assert match, last
+    wall, cpu = float(match[1]), float(match[2])
+    assert 0.3 <= cpu < 5 and wall >= 0.3  # it burned 0.3 s of CPU

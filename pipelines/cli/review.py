@@ -1,0 +1,231 @@
+"""`mlops review list|show|answer`: the local human loops, and answering them without a browser.
+
+A2I has no API for answers (workers submit them from the worker UI), so these commands work on the
+home's loops directly (`offline.aws.a2i.loops`), the same state the local A2I runtime serves; `list`
+spans every flow definition, which ListHumanLoops cannot. Bad input exits 2 and stores nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from pipelines.cli import exit_codes
+
+STATUSES = ("InProgress", "Completed", "Stopped", "Failed")
+
+
+@click.group("review")
+@click.option("--region", default=None, help="The loops' region. Default: the local runtime's (us-east-1).")
+@click.pass_context
+def group(ctx: click.Context, region: str | None) -> None:
+    """Human loops of the local A2I runtime: list them, show one, answer one."""
+    from offline.aws.constants import DEFAULT_REGION
+
+    ctx.obj = {"region": region or DEFAULT_REGION}
+
+
+@group.command("list")
+@click.option("--status", type=click.Choice(STATUSES, case_sensitive=False), help="Only loops with this status.")
+@click.option("--flow", "flow", default=None, help="Only loops of this flow definition (name or ARN).")
+@click.option("--json", "as_json", is_flag=True, help="Print the loops as JSON.")
+@click.pass_obj
+def list_loops(obj: dict, status: str | None, flow: str | None, as_json: bool) -> None:
+    """Human loops, oldest first, with how many of their workers have answered."""
+    loops = _loops()
+    flow_arn = None
+    if flow:
+        flow_arn = flow if flow.startswith("arn:") else loops.resources.arn(obj["region"], "flow-definition", flow)
+    status = next((s for s in STATUSES if status and s.lower() == status.lower()), None)
+    found = loops.loops(obj["region"], status, flow_arn)
+    if as_json:
+        click.echo(json.dumps([_info_json(i) for i in found], indent=2))
+        return
+    if not found:
+        click.echo("no human loops" + (f" with status {status}" if status else "") + (f" of {flow}" if flow else ""))
+        return
+    click.echo(f"{'LOOP':<40}{'STATUS':<12}{'ANSWERS':<9}{'CREATED':<26}FLOW DEFINITION")
+    for i in found:
+        answers = f"{i.answers}/{i.task_count}"
+        flow_name = i.flow_definition_arn.rsplit("/", 1)[-1]
+        click.echo(f"{i.name:<40}{i.status:<12}{answers:<9}{_iso(i.creation_ms):<26}{flow_name}")
+
+
+@group.command("show")
+@click.argument("loop")
+@click.option("--json", "as_json", is_flag=True, help="Print the loop, its input and its answers as JSON.")
+@click.pass_obj
+def show(obj: dict, loop: str, as_json: bool) -> None:
+    """One loop: its status, its input (features, probability, reason) and the answers so far."""
+    from review.answers import parse_review
+    from review.task_input import read_label_spec
+
+    detail = _detail(obj["region"], loop)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "loop": _info_json(detail.info),
+                    "input": detail.input_content,
+                    "answers": [_answer_json(a) for a in detail.answers],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    info, task = detail.info, detail.input_content
+    click.echo(f"loop     {info.name} ({info.status}, {info.answers}/{info.task_count} answers)")
+    click.echo(f"flow     {info.flow_definition_arn}")
+    click.echo(f"created  {_iso(info.creation_ms)}")
+    if info.output_s3_uri:
+        click.echo(f"output   {info.output_s3_uri}")
+    if info.failure_reason:
+        click.echo(f"failed   {info.failure_code}: {info.failure_reason}")
+    try:
+        spec = read_label_spec(task) if isinstance(task, dict) else None
+    except ValueError:
+        spec = None
+    if spec is None or not isinstance(task.get("features"), dict):
+        click.echo("input    (not this project's review input)")
+        click.echo(json.dumps(task, indent=2, ensure_ascii=False))
+    else:
+        predicted = task.get("predictedLabel")
+        click.echo(
+            f"why      {task.get('reason')}: P({spec.positive.name}) = {task.get('probability')}, predicted "
+            f"{spec.name_of(predicted) if predicted in (0, 1) else predicted} ({predicted})"
+        )
+        click.echo(
+            f"event    {task.get('endpoint')} {task.get('eventId')} row {task.get('rowIndex')} at {task.get('inferenceTime')}"
+        )
+        width = max(len(name) for name in task["features"]) + 2
+        click.echo("features")
+        for name, value in task["features"].items():
+            click.echo(f"  {name:<{width}}{'' if value is None else value}")
+    if not detail.answers:
+        click.echo("answers  none yet")
+    for n, answer in enumerate(detail.answers, 1):
+        said = parse_review(answer.answer_content, spec)
+        label = "no label" if said.label is None else f"{spec.name_of(said.label) if spec else 'label'} ({said.label})"
+        agreement = {True: "agrees", False: "disagrees", None: "says nothing on agreement"}[said.agrees]
+        click.echo(
+            f"answer {n} by {answer.worker_name} (worker {answer.worker_id}) at {_iso(answer.submission_ms)}: {label}, {agreement}"
+        )
+        if said.reason:
+            click.echo(f"         reason: {said.reason}")
+        if said.label is None and said.agrees is None:
+            click.echo(f"         {json.dumps(answer.answer_content, ensure_ascii=False)}")
+
+
+@group.command("answer")
+@click.argument("loop")
+@click.option("--worker", required=True, help="Who answers (no registration needed here; one answer per worker).")
+@click.option(
+    "--label", type=click.Choice(["0", "1"]), default=None, help="The reviewer's label: 1 positive, 0 negative."
+)
+@click.option("--reason", default=None, help="Why (with --label).")
+@click.option("--answer-json", "answer_json", default=None, help="The answerContent object, recorded as it is.")
+@click.pass_obj
+def answer(obj: dict, loop: str, worker: str, label: str | None, reason: str | None, answer_json: str | None) -> None:
+    """Answer LOOP as WORKER, as the task template's form would (--label) or with any answer (--answer-json).
+
+    The answer that makes TaskCount completes the loop and writes A2I's output.json.
+    """
+    region = obj["region"]
+    if (label is None) == (answer_json is None):
+        raise click.UsageError("give exactly one of --label and --answer-json")
+    if reason is not None and label is None:
+        raise click.UsageError("--reason goes with --label (put a reason inside --answer-json instead)")
+    if label is not None:
+        content = _label_answer(region, loop, int(label), reason)
+    else:
+        content = _parse_answer_json(answer_json)
+    from offline.aws.errors import ServiceError
+
+    try:
+        done = _loops().answer(region, loop, worker, content)
+    except ServiceError as e:
+        _fail(e.message)
+    click.echo(f"recorded the answer of {worker} to {loop} ({done.answers}/{done.task_count})")
+    if done.output_s3_uri:
+        click.echo(f"{loop} is Completed: {done.output_s3_uri}")
+
+
+def _label_answer(region: str, loop: str, label: int, reason: str | None) -> dict:
+    """What the project's template submits for `label`: it needs this project's review input."""
+    from review.answers import answer_content
+
+    detail = _detail(region, loop)
+    if detail.info.status != "InProgress":
+        _fail(f"human loop {loop} is {detail.info.status}; only a loop in progress takes answers")
+    task = detail.input_content
+    try:
+        return answer_content(label, task if isinstance(task, dict) else {}, reason)
+    except ValueError as e:
+        _fail(f"human loop {loop} does not carry this project's review input ({e}); answer it with --answer-json")
+
+
+def _parse_answer_json(text: str) -> dict:
+    """The answer object, held to the limits of the runtime's JSON bodies (depth, valid Unicode)."""
+    from offline.aws.errors import SerializationException
+    from offline.aws.protocols.json import load_json_object
+
+    if not text.strip():
+        _fail("--answer-json is empty: give the object crowd-form submits as taskAnswers[0]")
+    try:
+        return load_json_object(text.encode("utf-8", "surrogatepass"), "--answer-json")
+    except SerializationException as e:
+        _fail(f"{e.message}: give the object crowd-form submits as taskAnswers[0]")
+
+
+def _loops():
+    from offline.aws.a2i.loops import HumanLoops
+
+    return HumanLoops.for_home()
+
+
+def _detail(region: str, loop: str):
+    from offline.aws.errors import ServiceError
+
+    try:
+        return _loops().detail(region, loop)
+    except ServiceError as e:
+        _fail(e.message)
+
+
+def _fail(message: str):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(exit_codes.USAGE)
+
+
+def _iso(ms: int) -> str:
+    from offline.aws.a2i.output import iso_ms
+
+    return iso_ms(ms)
+
+
+def _info_json(info) -> dict:
+    return {
+        "HumanLoopName": info.name,
+        "HumanLoopArn": info.arn,
+        "HumanLoopStatus": info.status,
+        "CreationTime": _iso(info.creation_ms),
+        "FlowDefinitionArn": info.flow_definition_arn,
+        "TaskCount": info.task_count,
+        "Answers": info.answers,
+        "OutputS3Uri": info.output_s3_uri,
+        "FailureCode": info.failure_code,
+        "FailureReason": info.failure_reason,
+    }
+
+
+def _answer_json(answer) -> dict:
+    return {
+        "workerName": answer.worker_name,
+        "workerId": answer.worker_id,
+        "acceptanceTime": _iso(answer.acceptance_ms),
+        "submissionTime": _iso(answer.submission_ms),
+        "answerContent": answer.answer_content,
+    }
