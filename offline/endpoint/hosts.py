@@ -10,7 +10,7 @@ States: `starting` → `serving` (the switch, `promote`) → `draining` (a newer
 At most one host serves an endpoint name at a time (a unique index), so a route is one row.
 
 A row is trusted only while its process is this home's host: the pid must still belong to the process
-that was recorded (its start time, `offline.processes`), and the row must have been written under this
+that was recorded (its start time and the boot, `ProcessIdentity`), and the row must have been written under this
 home's real path. A row whose process is gone, whose pid was reused, or that came along when the home was
 copied to another folder reads as stopped (and is marked so): a copied home never claims, routes to, or
 signals a live host of the original.
@@ -28,8 +28,8 @@ import uuid
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from offline.executor.process_identity import ProcessIdentity
 from offline.home import mlops_home
-from offline.processes import is_running, process_start
 from offline.state import StateDB, register_schema
 
 COMPONENT = "endpoint_hosts"
@@ -58,7 +58,8 @@ register_schema(
             managed INTEGER NOT NULL,
             home TEXT NOT NULL,
             pid INTEGER,
-            pid_start TEXT,
+            pid_start INTEGER,
+            boot_id TEXT,
             port INTEGER,
             url TEXT,
             log TEXT,
@@ -104,7 +105,8 @@ class HostRecord:
     managed: int
     home: str
     pid: int | None
-    pid_start: str | None
+    pid_start: int | None  # clock ticks since boot (/proc/<pid>/stat): with the boot id, no other process has it
+    boot_id: str | None
     port: int | None
     url: str | None
     log: str | None
@@ -120,6 +122,11 @@ class HostRecord:
     @property
     def active(self) -> bool:
         return self.state in ACTIVE
+
+    @property
+    def running(self) -> bool:
+        """Whether the recorded process still runs (not another process that was given its pid)."""
+        return self.pid is not None and ProcessIdentity(self.pid, self.pid_start, self.boot_id).is_alive()
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "spec"}
@@ -158,14 +165,15 @@ class HostRegistry:
     ) -> HostRecord:
         """A new `starting` row. `exclusive`: refuse (HostConflict) if a live host serves or starts the name."""
         host_id = uuid.uuid4().hex
+        identity = ProcessIdentity.of(pid) if pid else None
         with self.db.transaction() as conn:
             if exclusive:
                 for record in self._active(conn, region, endpoint):
                     if record.state in (STARTING, SERVING) and self._verified(record):
                         raise HostConflict(record)
             conn.execute(
-                "INSERT INTO endpoint_hosts (id, region, endpoint, state, managed, home, pid, pid_start, log, model,"
-                " workers, capture_uri, spec, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO endpoint_hosts (id, region, endpoint, state, managed, home, pid, pid_start, boot_id, log,"
+                " model, workers, capture_uri, spec, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     host_id,
                     region,
@@ -174,7 +182,8 @@ class HostRegistry:
                     int(managed),
                     self.home,
                     pid,
-                    process_start(pid) if pid else None,
+                    identity.start_ticks if identity else None,
+                    identity.boot_id if identity else None,
                     log,
                     model,
                     workers,
@@ -187,9 +196,10 @@ class HostRegistry:
 
     def set_process(self, host_id: str, pid: int) -> None:
         """Record the host's process (the launcher knows it first, the host itself confirms it)."""
+        identity = ProcessIdentity.of(pid)
         self.db.execute(
-            "UPDATE endpoint_hosts SET pid = ?, pid_start = ? WHERE id = ? AND (pid IS NULL OR pid = ?)",
-            (pid, process_start(pid), host_id, pid),
+            "UPDATE endpoint_hosts SET pid = ?, pid_start = ?, boot_id = ? WHERE id = ? AND (pid IS NULL OR pid = ?)",
+            (pid, identity.start_ticks if identity else None, identity.boot_id if identity else None, host_id, pid),
         )
 
     def update(self, host_id: str, **values) -> None:
@@ -302,10 +312,10 @@ class HostRegistry:
     def wait_for_exit(self, records: list[HostRecord], wait: float) -> None:
         """Poll until the hosts' processes are gone; SIGKILL any still there after `wait` seconds."""
         deadline = time.monotonic() + wait
-        running = [r for r in records if is_running(r.pid, r.pid_start)]
+        running = [r for r in records if r.running]
         while running and time.monotonic() < deadline:
             time.sleep(0.02)
-            running = [r for r in running if is_running(r.pid, r.pid_start)]
+            running = [r for r in running if r.running]
         for record in running:
             kill(record)
         for record in records:
@@ -318,7 +328,7 @@ class HostRegistry:
 
     def _verified(self, record: HostRecord) -> bool:
         """Whether the row's process is running and is this home's host (not a reused pid, not a copy's)."""
-        return record.home == self.home and is_running(record.pid, record.pid_start)
+        return record.home == self.home and record.running
 
     def _why_not_running(self, record: HostRecord) -> str:
         if record.home != self.home:
@@ -398,7 +408,7 @@ def launch(registry: HostRegistry, record: HostRecord) -> int:
 
 def kill(record: HostRecord) -> None:
     """SIGKILL a host that did not stop: its process group when it leads one (its workers with it)."""
-    if not is_running(record.pid, record.pid_start):
+    if not record.running:
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         if os.getpgid(record.pid) == record.pid:

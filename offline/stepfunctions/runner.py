@@ -21,7 +21,6 @@ from pathlib import Path
 from botocore.config import Config
 
 from offline.home import mlops_home
-from offline.processes import process_start
 from offline.state import StateDB
 from offline.stepfunctions.errors import RUNTIME
 from offline.stepfunctions.interpreter import run_execution
@@ -57,6 +56,29 @@ def launch(home: str | os.PathLike, store: ExecutionStore, execution_arn: str) -
     threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
     store.set_runner(execution_arn, process.pid, process_start(process.pid))
     return process.pid
+
+
+def process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (/proc/PID/stat field 22); None if gone or a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None if Path("/proc/self/stat").exists() else _kill_zero(pid)
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state is field 3
+    if fields[0] in ("Z", "X"):
+        return None
+    return fields[19]
+
+
+def _kill_zero(pid: int) -> str | None:
+    """Without /proc (not Linux): whether the pid exists at all; pid reuse cannot be told apart there."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return ""
+    return ""
 
 
 def runner_alive(execution: Execution) -> bool:

@@ -501,7 +501,7 @@ def test_a_record_whose_pid_was_reused_reads_as_stopped(tmp_path):
     registry = HostRegistry.for_home(tmp_path / "home")
     record = registry.create("us-east-1", "reused", managed=True, pid=os.getpid())
     # This process is alive, but it is not the process recorded: another start time (a reused pid).
-    registry.db.execute("UPDATE endpoint_hosts SET pid_start = '1', state = 'serving' WHERE id = ?", (record.id,))
+    registry.db.execute("UPDATE endpoint_hosts SET pid_start = 1, state = 'serving' WHERE id = ?", (record.id,))
     assert registry.serving("us-east-1", "reused") is None
     current = registry.current(record.id)
     assert current.state == "stopped" and f"(pid {os.getpid()}) is gone" in current.reason
