@@ -69,6 +69,12 @@ class CaptureSettings:
         return self.destination.rstrip("/")
 
     @classmethod
+    def from_dict(cls, fields_: dict) -> CaptureSettings:
+        """The settings back from `dataclasses.asdict` / JSON (content types as lists)."""
+        types = {k: tuple(fields_[k]) for k in ("csv_content_types", "json_content_types") if k in fields_}
+        return cls(**{**fields_, **types})
+
+    @classmethod
     def from_data_capture_config(cls, config: dict | None) -> CaptureSettings:
         """An endpoint config's DataCaptureConfig, read as SageMaker reads it.
 
@@ -136,10 +142,7 @@ class EndpointSettings:
     @classmethod
     def from_json(cls, text: str) -> EndpointSettings:
         raw = json.loads(text)
-        capture = raw.pop("capture")
-        for key in ("csv_content_types", "json_content_types"):
-            capture[key] = tuple(capture[key])
-        return cls(capture=CaptureSettings(**capture), **raw)
+        return cls(capture=CaptureSettings.from_dict(raw.pop("capture")), **raw)
 
 
 @dataclass(frozen=True)
@@ -160,10 +163,7 @@ class LaunchSpec:
     @classmethod
     def from_json(cls, text: str) -> LaunchSpec:
         raw = json.loads(text)
-        capture = raw.pop("capture")
-        for key in ("csv_content_types", "json_content_types"):
-            capture[key] = tuple(capture[key])
-        return cls(capture=CaptureSettings(**capture), **raw)
+        return cls(capture=CaptureSettings.from_dict(raw.pop("capture")), **raw)
 
 
 def validate_name(name: str, what: str) -> str:

@@ -106,10 +106,7 @@ class Deployment:
 
     @property
     def capture_settings(self) -> CaptureSettings:
-        capture = dict(self.capture)
-        for key in ("csv_content_types", "json_content_types"):
-            capture[key] = tuple(capture[key])
-        return CaptureSettings(**capture)
+        return CaptureSettings.from_dict(self.capture)
 
 
 class HostingResources:
