@@ -91,17 +91,19 @@ def stop_endpoint(name: str, home: str | os.PathLike | None = None, region: str 
 def delete_endpoint(
     name: str, home: str | os.PathLike | None = None, region: str = LOCAL_REGION, wait: float = STOP_WAIT + 5
 ) -> None:
-    """DeleteEndpoint, then wait until the endpoint is gone (its hosts have finished their requests).
+    """DeleteEndpoint, then wait until the endpoint is gone and its host processes have exited.
 
     As on SageMaker, its endpoint configuration and model stay.
     """
     _check(name)
     sm = _sagemaker(home, region)
+    hosts = HostRegistry.for_home(home)
+    running = hosts.live(region, name)
     try:
         sm.delete_endpoint(EndpointName=name)
     except _client_error() as e:
         message = e.response["Error"].get("Message", str(e))
-        served = [h for h in HostRegistry.for_home(home).live(region, name) if not h.managed]
+        served = [h for h in running if not h.managed]
         if served:
             message += (
                 f" It is served by `mlops endpoint serve` (pid {served[0].pid}): use `mlops endpoint stop {name}`."
@@ -112,6 +114,7 @@ def delete_endpoint(
         if time.monotonic() > deadline:
             raise ManageError(f"endpoint {name} is still Deleting after {wait:.0f} s: a host did not stop")
         time.sleep(0.1)
+    hosts.wait_for_exit(running, max(0.0, deadline - time.monotonic()))  # their processes too, not only their rows
 
 
 def _endpoint_exists(name: str, home, region: str) -> bool:

@@ -71,7 +71,7 @@ class HostProxy:
                     time.sleep(RETRY_PAUSE)
             except TimeoutError:
                 return Answer(error=runtime_api.model_timeout(host.endpoint, account, region, INVOKE_TIMEOUT))
-            except OSError as e:
+            except (OSError, http.client.HTTPException) as e:  # the host failed while answering
                 return Answer(error=runtime_api.service_unavailable(_unavailable(host, e)))
         return Answer(error=runtime_api.service_unavailable(f"endpoint {name}: {last_error}"))
 
@@ -146,5 +146,5 @@ class HostProxy:
                     connection.close()
 
 
-def _unavailable(host: HostRecord, error: OSError) -> str:
+def _unavailable(host: HostRecord, error: Exception) -> str:
     return f"The local host of endpoint {host.endpoint} ({host.url}) failed while answering: {error}"
