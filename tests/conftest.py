@@ -77,7 +77,16 @@ IMAGE_VENV = importlib.util.find_spec("sagemaker") is None  # .venv-image has no
 
 
 def pytest_ignore_collect(collection_path, config):
-    """In .venv-image, collect only the modules that hold `image` tests (the others import the SDK)."""
-    if IMAGE_VENV and collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
-        return "mark.image" not in collection_path.read_text(encoding="utf-8", errors="ignore")
+    """In .venv-image, collect only the modules that hold `image` tests (the others import the SDK), and
+    skip whole folders without any, so their conftest.py (which may import test-only packages) never loads."""
+    if not IMAGE_VENV:
+        return None
+    if collection_path.is_dir() and collection_path.name != "tests":
+        return not any(_has_image_tests(f) for f in collection_path.rglob("test_*.py"))
+    if collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
+        return not _has_image_tests(collection_path)
     return None
+
+
+def _has_image_tests(path: Path) -> bool:
+    return "mark.image" in path.read_text(encoding="utf-8", errors="ignore")

@@ -59,8 +59,8 @@ def list_loops(obj: dict, status: str | None, flow: str | None, as_json: bool) -
 @click.pass_obj
 def show(obj: dict, loop: str, as_json: bool) -> None:
     """One loop: its status, its input (features, probability, reason) and the answers so far."""
-    from review.answers import parse_review
-    from review.task_input import read_label_spec
+    from processing.review.answers import parse_review
+    from processing.review.task_input import read_label_spec
 
     detail = _detail(obj["region"], loop)
     if as_json:
@@ -155,7 +155,7 @@ def answer(obj: dict, loop: str, worker: str, label: str | None, reason: str | N
 
 def _label_answer(region: str, loop: str, label: int, reason: str | None) -> dict:
     """What the project's template submits for `label`: it needs this project's review input."""
-    from review.answers import answer_content
+    from processing.review.answers import answer_content
 
     detail = _detail(region, loop)
     if detail.info.status != "InProgress":

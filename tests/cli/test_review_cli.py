@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from offline.aws import local_session
 from offline.aws.a2i.loops import HumanLoops
 from pipelines.cli import main
-from review.answers import answer_content, parse_label
-from review.consensus import consensus
+from processing.review.answers import answer_content, parse_label
+from processing.review.consensus import consensus
 from tests.offline.aws.a2i_helpers import loop_input, make_flow
 
 FEATURES = {"mean radius": 17.99, "mean texture": 10.38, "worst area": 2019.0}

@@ -1,6 +1,6 @@
 """The project's task template: one prediction per loop, everything about the dataset read from the loop's
 input (so a swapped-in data contract renders unchanged), values escaped, crowd elements only, A2I's crowd
-script and no other, and element names that submit exactly what `review.answers` reads."""
+script and no other, and element names that submit exactly what `processing.review.answers` reads."""
 
 from __future__ import annotations
 
@@ -11,9 +11,17 @@ from html.parser import HTMLParser
 import pytest
 
 from processing.contract import DEFAULT_PATH, load_contract
-from review.answers import AGREE, DISAGREE, LABEL_NEGATIVE, LABEL_POSITIVE, REASON, answer_content, parse_review
+from processing.review.answers import (
+    AGREE,
+    DISAGREE,
+    LABEL_NEGATIVE,
+    LABEL_POSITIVE,
+    REASON,
+    answer_content,
+    parse_review,
+)
+from processing.review.task_input import build_review_input
 from review.rendering import check_template, render
-from review.task_input import build_review_input
 from review.templates import task_template
 
 CROWD_SCRIPT = "https://assets.crowd.aws/crowd-html-elements.js"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from review.task_input import build_review_input, read_label_spec, review_input_problems
+from processing.review.task_input import build_review_input, read_label_spec, review_input_problems
 
 
 def _build(contract, **changes):

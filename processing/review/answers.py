@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from review.task_input import NEGATIVE, POSITIVE, LabelSpec, read_label_spec
+from processing.review.task_input import NEGATIVE, POSITIVE, LabelSpec, read_label_spec
 
 # The element names of the task template; tests render the template and check it uses exactly these.
 LABEL_POSITIVE = "label-positive"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from review.consensus import AGREED, DISPUTED, UNLABELLED, consensus
+from processing.review.consensus import AGREED, DISPUTED, UNLABELLED, consensus
 
 
 @pytest.mark.parametrize(

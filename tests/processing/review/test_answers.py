@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from review.answers import answer_content, parse_agreement, parse_label, parse_reason, parse_review
-from review.task_input import LabelClass, LabelSpec
+from processing.review.answers import answer_content, parse_agreement, parse_label, parse_reason, parse_review
+from processing.review.task_input import LabelClass, LabelSpec
 
 SPEC = LabelSpec("diagnosis", LabelClass(1, "malignant"), LabelClass(0, "benign"))
 TASK = {"predictedLabel": 1, "label": SPEC.as_json()}

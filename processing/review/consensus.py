@@ -27,7 +27,7 @@ class Consensus:
 
 
 def consensus(labels: Iterable[int | None]) -> Consensus:
-    """Majority over the answers' labels (`review.answers.parse_label` of each; None: no label given)."""
+    """Majority over the answers' labels (`processing.review.answers.parse_label` of each; None: no label given)."""
     labels = list(labels)
     votes = Counter(label for label in labels if label is not None)
     ranked = votes.most_common()
