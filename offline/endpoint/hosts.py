@@ -28,8 +28,8 @@ import uuid
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from offline.executor.process_identity import ProcessIdentity
 from offline.home import mlops_home
+from offline.process_identity import ProcessIdentity
 from offline.state import StateDB, register_schema
 
 COMPONENT = "endpoint_hosts"
