@@ -9,6 +9,10 @@ both: never a Completed loop without its output.json, never a lost answer.
 
 Starting a loop is one statement (an INSERT … SELECT from its flow definition: one transaction, one
 commit) and parses nothing but its input.
+
+Escalation (the reviewer portal's rule, applied to every answer so the portal and `mlops review answer`
+leave the same statuses): when the answers reach the loop's required number and their labels tie
+(`processing.review.consensus.needs_escalation`), the loop asks for one more answer and stays InProgress.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import re
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -41,6 +46,9 @@ from offline.aws.shapes import epoch_seconds
 from offline.home import mlops_home
 from offline.state import StateDB, register_schema
 from offline.store import ObjectStore
+from processing.review.answers import parse_label
+from processing.review.consensus import needs_escalation
+from processing.review.task_input import read_label_spec
 
 COMPONENT = "human_loops"
 IN_PROGRESS, COMPLETED, STOPPED, FAILED = "InProgress", "Completed", "Stopped", "Failed"
@@ -86,7 +94,18 @@ register_schema(
             identity TEXT NOT NULL,
             PRIMARY KEY (loop_arn, worker_id)
         );
+        """,
+        # v2, for the reviewer portal: escalations (each asks for one answer beyond TaskCount), and the
+        # review input's probability as a virtual column in a covering index, so a worker's queue is
+        # ordered by uncertainty without parsing 10,000 inputs per page.
         """
+        ALTER TABLE a2i_human_loops ADD COLUMN escalations INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE a2i_human_loops ADD COLUMN probability REAL GENERATED ALWAYS AS (
+            CASE WHEN json_type(input_content, '$.probability') IN ('real', 'integer')
+                 THEN json_extract(input_content, '$.probability') END) VIRTUAL;
+        CREATE INDEX a2i_human_loops_open ON a2i_human_loops
+            (status, flow_definition_arn, probability, creation_ms, name, expires_ms);
+        """,
     ],
 )
 
@@ -104,6 +123,22 @@ class LoopInfo:
     output_s3_uri: str | None
     failure_code: str | None
     failure_reason: str | None
+    escalations: int = 0  # ties that asked for one more answer each
+
+    @property
+    def required_answers(self) -> int:
+        """Answers that complete the loop: TaskCount, plus one per escalation."""
+        return self.task_count + self.escalations
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """An open loop as a worker's queue lists it."""
+
+    name: str
+    flow_definition_arn: str
+    creation_ms: int
+    probability: float | None
 
 
 @dataclass(frozen=True)
@@ -111,6 +146,11 @@ class LoopDetail:
     info: LoopInfo
     input_content: Any
     answers: list[Answer]
+
+
+def valid_worker_name(worker: object) -> bool:
+    """1-64 letters, digits and . _ @ + -, starting with a letter or digit (a worker's name everywhere)."""
+    return isinstance(worker, str) and _WORKER.fullmatch(worker) is not None
 
 
 def local_identity(worker: str) -> dict[str, str]:
@@ -287,13 +327,18 @@ class HumanLoops:
         *,
         acceptance_ms: int | None = None,
         identity: dict[str, str] | None = None,
+        record: Callable[[sqlite3.Connection, LoopInfo], None] | None = None,
     ) -> LoopInfo:
-        """Record one worker's answer (crowd-form's `taskAnswers[0]`); the TaskCount-th completes the loop.
+        """Record one worker's answer (crowd-form's `taskAnswers[0]`); the last required one completes the loop.
 
-        Unknown loop: ResourceNotFoundException. A loop not in progress, or a worker who answered it
-        already: ConflictException. A bad worker name or answer: ValidationException. Nothing is stored then.
+        The required answers are TaskCount, plus one when the labels tie at TaskCount (escalation, once):
+        the returned info says which happened (`escalations` grew, or the status is Completed).
+        `record(conn, info)` runs inside the answer's transaction (the portal's audit line), so both are
+        stored or neither. Unknown loop: ResourceNotFoundException. A loop not in progress, or a worker who
+        answered it already: ConflictException. A bad worker name or answer: ValidationException. Nothing
+        is stored then.
         """
-        if not isinstance(worker, str) or not _WORKER.fullmatch(worker):
+        if not valid_worker_name(worker):
             raise ValidationException(
                 f"worker {worker!r}: 1-64 letters, digits and . _ @ + -, starting with a letter or digit"
             )
@@ -331,27 +376,38 @@ class HumanLoops:
                     " submission_ms, answer_content, identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (info.arn, worker_key, worker, info.answers + 1, accepted, now, answer_json, json.dumps(identity)),
                 )
-                status, output = IN_PROGRESS, None
-                if info.answers + 1 >= info.task_count:
-                    output = output_uri(row["s3_output_path"], row["flow_definition_name"], name, row["creation_ms"])
-                    document = output_document(
-                        info.flow_definition_arn,
-                        name,
-                        json.loads(row["input_content"]),
-                        self._answers(conn, info.arn),
-                    )
-                    written = output
-                    self.store.put_bytes(output, encode(document), content_type="application/json")
-                    status = COMPLETED
-                    conn.execute(
-                        "UPDATE a2i_human_loops SET status = ?, output_s3_uri = ?, updated_ms = ? WHERE arn = ?",
-                        (COMPLETED, output, now, info.arn),
-                    )
+                status, output, escalations = IN_PROGRESS, None, info.escalations
+                if info.answers + 1 >= info.required_answers:
+                    task_input = json.loads(row["input_content"])
+                    answers = self._answers(conn, info.arn)
+                    if needs_escalation(_labels(task_input, answers), info.escalations):
+                        escalations += 1
+                        conn.execute(
+                            "UPDATE a2i_human_loops SET escalations = ?, updated_ms = ? WHERE arn = ?",
+                            (escalations, now, info.arn),
+                        )
+                    else:
+                        output = output_uri(
+                            row["s3_output_path"], row["flow_definition_name"], name, row["creation_ms"]
+                        )
+                        document = output_document(info.flow_definition_arn, name, task_input, answers)
+                        written = output
+                        self.store.put_bytes(output, encode(document), content_type="application/json")
+                        status = COMPLETED
+                        conn.execute(
+                            "UPDATE a2i_human_loops SET status = ?, output_s3_uri = ?, updated_ms = ? WHERE arn = ?",
+                            (COMPLETED, output, now, info.arn),
+                        )
+                done = replace(
+                    info, status=status, answers=info.answers + 1, output_s3_uri=output, escalations=escalations
+                )
+                if record is not None:
+                    record(conn, done)
         except BaseException:
             if written is not None:  # the commit did not happen: no output.json for a loop still in progress
                 self.store.delete(written)
             raise
-        return replace(info, status=status, answers=info.answers + 1, output_s3_uri=output)
+        return done
 
     def loops(
         self, region: str | None = None, status: str | None = None, flow_arn: str | None = None
@@ -378,6 +434,55 @@ class HumanLoops:
         row = self._row(self.arn(region, name))
         answers = self._answers(self.db.conn, row["arn"])
         return LoopDetail(self._info(row, answers=len(answers)), json.loads(row["input_content"]), answers)
+
+    def open_for(
+        self,
+        region: str,
+        flow_arns: Sequence[str],
+        worker: str,
+        *,
+        threshold: float,
+        limit: int,
+        offset: int = 0,
+        identity: dict[str, str] | None = None,
+    ) -> tuple[int, list[QueueItem]]:
+        """A worker's queue: loops of these flow definitions in progress that the worker has not answered,
+        most uncertain first (probability closest to `threshold`), then inputs without a probability, oldest
+        first. Returns how many there are in all, and the page `offset … offset + limit`.
+
+        A loop in progress always lacks answers (the last required one completes it), so every loop listed
+        still needs one; the worker's own answer is what rules a loop out.
+        """
+        if not flow_arns:
+            return 0, []
+        identity = identity or local_identity(worker)
+        worker_key = worker_id(identity["issuer"], identity["sub"])
+        marks = ", ".join("?" * len(flow_arns))
+        rows = self.db.query(
+            "SELECT name, flow_definition_arn, creation_ms, probability, COUNT(*) OVER () AS total"
+            " FROM a2i_human_loops l INDEXED BY a2i_human_loops_open"
+            f" WHERE status = 'InProgress' AND flow_definition_arn IN ({marks}) AND region = ?"
+            " AND (expires_ms IS NULL OR expires_ms > ?)"
+            " AND NOT EXISTS (SELECT 1 FROM a2i_human_answers a WHERE a.loop_arn = l.arn AND a.worker_id = ?)"
+            " ORDER BY probability IS NULL, abs(probability - ?), creation_ms, name LIMIT ? OFFSET ?",
+            (*flow_arns, region, _now_ms(), worker_key, threshold, limit, offset),
+        )
+        if not rows and offset:
+            total = self.open_for(region, flow_arns, worker, threshold=threshold, limit=1, offset=0, identity=identity)[
+                0
+            ]
+            return total, []
+        items = [QueueItem(r["name"], r["flow_definition_arn"], r["creation_ms"], r["probability"]) for r in rows]
+        return (rows[0]["total"] if rows else 0), items
+
+    def answered_by(self, arn: str, worker: str, identity: dict[str, str] | None = None) -> bool:
+        """Whether the worker has answered the loop already."""
+        identity = identity or local_identity(worker)
+        key = worker_id(identity["issuer"], identity["sub"])
+        return (
+            self.db.query_one("SELECT 1 FROM a2i_human_answers WHERE loop_arn = ? AND worker_id = ?", (arn, key))
+            is not None
+        )
 
     # -- helpers ---------------------------------------------------------------------------------------
 
@@ -410,6 +515,7 @@ class HumanLoops:
             output_s3_uri=row["output_s3_uri"],
             failure_code=code,
             failure_reason=reason,
+            escalations=row["escalations"],
         )
 
     @staticmethod
@@ -430,6 +536,15 @@ class HumanLoops:
 
 # The status a loop has now: InProgress past its availability lifetime is Failed (Expired).
 _STATUS_SQL = "CASE WHEN l.status = 'InProgress' AND l.expires_ms IS NOT NULL AND l.expires_ms <= ? THEN 'Failed' ELSE l.status END"
+
+
+def _labels(task_input: Any, answers: list[Answer]) -> list[int | None]:
+    """Each answer's label, read with the input's class names when it is this project's review input."""
+    try:
+        spec = read_label_spec(task_input) if isinstance(task_input, dict) else None
+    except ValueError:
+        spec = None
+    return [parse_label(a.answer_content, spec) for a in answers]
 
 
 def loops_being_answered(conn, flow_arn: str) -> list[str]:
