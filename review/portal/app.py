@@ -155,7 +155,9 @@ def login(portal: Portal, request: Request, body: bytes) -> Response:
     try:
         form = parse_form(request.headers.get("content-type"), body)
     except FormError as e:
-        return _notice(e.status, "Sign-in refused", e.message)
+        if e.status == 413:
+            return _notice(e.status, "Sign-in refused", e.message)
+        form = {}  # no token to read: refused below
     expected = request.cookies.get(LOGIN_COOKIE)
     if not expected or not same_token(form.get("csrf_token"), expected):
         return _notice(
@@ -405,7 +407,9 @@ def _csrf_refusal(session: Session, body: bytes, request: Request) -> Response |
     try:
         form = parse_form(request.headers.get("content-type"), body)
     except FormError as e:
-        return _notice(e.status, "Refused", e.message)
+        if e.status == 413:
+            return _notice(e.status, "Refused", e.message)
+        form = {}  # a form the portal did not make carries no token it can read
     if not same_token(form.get("csrf_token"), session.csrf_token):
         return _notice(403, "Refused", "The form's CSRF token is missing or wrong: reload the page and try again.")
     return None
