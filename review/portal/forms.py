@@ -52,7 +52,7 @@ def parse_task_answers(text: str | None) -> dict:
     if text is None or not text.strip():
         raise FormError(400, "the form has no taskAnswers: submit it from the task page")
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_not_json)
     except RecursionError as e:
         raise FormError(400, "taskAnswers nests too deeply") from e
     except ValueError as e:
@@ -65,3 +65,7 @@ def parse_task_answers(text: str | None) -> dict:
         )
     except SerializationException as e:
         raise FormError(400, e.message) from e
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not a JSON number")
