@@ -31,7 +31,7 @@ from offline.aws.constants import DEFAULT_REGION
 from offline.aws.sagemaker.errors import ResourceNotFound
 from review.portal import pages
 from review.portal.audit import ANSWERED, OPENED, SIGN_IN_REFUSED, SIGNED_IN, SIGNED_OUT, AuditLog
-from review.portal.forms import FormError, parse_form, parse_task_answers
+from review.portal.forms import MAX_BODY_BYTES, FormError, parse_form, parse_task_answers
 from review.portal.security import SecurityHeaders
 from review.portal.sessions import SESSION_SECONDS, Session, Sessions, SignInLimiter, new_token, same_token
 from review.portal.workforce import Worker, Workforce, team_of
@@ -103,10 +103,12 @@ class Portal:
         )
 
     def left(self, worker: Worker, flows: dict[str, Flow]) -> int:
-        return self.loops.open_for(self.region, sorted(flows), worker.name, threshold=self.threshold, limit=1)[0]
+        return self.loops.open_for(self.region, sorted(flows), worker.name, threshold=self.threshold, limit=0)[0]
 
     def next_task(self, worker: Worker, flows: dict[str, Flow]) -> str | None:
-        items = self.loops.open_for(self.region, sorted(flows), worker.name, threshold=self.threshold, limit=1)[1]
+        items = self.loops.open_for(
+            self.region, sorted(flows), worker.name, threshold=self.threshold, limit=1, count=False
+        )[1]
         return items[0].name if items else None
 
 
@@ -131,8 +133,22 @@ def create_app(portal: Portal) -> Starlette:
 
 
 def _handler(portal: Portal, view):
+    """A view (sync: SQLite and argon2 block) run in the thread pool, given the request's body read first,
+    up to MAX_BODY_BYTES + 1 so an oversized form is refused without being held in memory."""
+
     async def endpoint(request: Request) -> Response:
-        body = await request.body() if request.method == "POST" else b""
+        body = b""
+        if request.method == "POST":
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                return _too_large()
+            chunks, size = [], 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    return _too_large()
+                chunks.append(chunk)
+            body = b"".join(chunks)
         return await run_in_threadpool(view, portal, request, body)
 
     endpoint.__name__ = view.__name__
@@ -439,6 +455,10 @@ def _layout(worker: Worker, session: Session, left: int, **extra: Any) -> dict[s
 def _login_form(token: str, status: int, error: str | None = None, given_worker: str = "") -> HTMLResponse:
     html = pages_render("login.html", "Sign in", {}, login_csrf=token, error=error, given_worker=given_worker)
     return HTMLResponse(html, status_code=status)
+
+
+def _too_large() -> HTMLResponse:
+    return _notice(413, "Refused", f"The form is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB.")
 
 
 def _notice(status: int, heading: str, message: str, layout: dict[str, Any] | None = None) -> HTMLResponse:

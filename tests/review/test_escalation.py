@@ -105,3 +105,22 @@ def test_a_workers_queue_leaves_out_expired_answered_and_other_regions_loops(aws
     start(aws, "soon-gone", expiring)
     loops.db.execute("UPDATE a2i_human_loops SET expires_ms = 0 WHERE name = 'soon-gone'")
     assert loops.open_for("us-east-1", [expiring], "ana", threshold=0.5, limit=10) == (0, [])
+
+
+def test_the_migration_reads_the_probability_of_loops_started_before_it(aws, loops):
+    from offline.state import StateDB
+
+    flow = make_flow(aws, task_count=1)
+    start(aws, "old", flow, review_input(probability=0.25))
+    start(aws, "other", flow, {"probability": "high"})
+    db = loops.db
+    db.execute("DROP INDEX a2i_human_loops_open")
+    db.execute("ALTER TABLE a2i_human_loops DROP COLUMN probability")
+    db.execute("ALTER TABLE a2i_human_loops DROP COLUMN escalations")
+    db.execute("UPDATE schema_versions SET version = 1 WHERE component = 'human_loops'")
+    migrated = StateDB(db.path)
+    assert {r["name"]: r["probability"] for r in migrated.query("SELECT name, probability FROM a2i_human_loops")} == {
+        "old": 0.25,
+        "other": None,
+    }
+    assert migrated.query_one("SELECT escalations FROM a2i_human_loops WHERE name = 'old'")[0] == 0

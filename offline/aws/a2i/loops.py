@@ -95,16 +95,16 @@ register_schema(
             PRIMARY KEY (loop_arn, worker_id)
         );
         """,
-        # v2, for the reviewer portal: escalations (each asks for one answer beyond TaskCount), and the
-        # review input's probability as a virtual column in a covering index, so a worker's queue is
-        # ordered by uncertainty without parsing 10,000 inputs per page.
+        # v2, for the reviewer portal: escalations (each asks for one answer beyond TaskCount), and the review
+        # input's probability, read once when the loop starts, in a covering index: a worker's queue is then
+        # counted and ordered by uncertainty from the index alone, without parsing 10,000 inputs per page.
         """
         ALTER TABLE a2i_human_loops ADD COLUMN escalations INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE a2i_human_loops ADD COLUMN probability REAL GENERATED ALWAYS AS (
-            CASE WHEN json_type(input_content, '$.probability') IN ('real', 'integer')
-                 THEN json_extract(input_content, '$.probability') END) VIRTUAL;
+        ALTER TABLE a2i_human_loops ADD COLUMN probability REAL;
+        UPDATE a2i_human_loops SET probability = json_extract(input_content, '$.probability')
+            WHERE json_type(input_content, '$.probability') IN ('real', 'integer');
         CREATE INDEX a2i_human_loops_open ON a2i_human_loops
-            (status, flow_definition_arn, probability, creation_ms, name, expires_ms);
+            (status, flow_definition_arn, region, probability, creation_ms, name, expires_ms, arn);
         """,
     ],
 )
@@ -209,8 +209,8 @@ class HumanLoops:
             inserted = conn.execute(
                 "INSERT INTO a2i_human_loops (arn, region, name, flow_definition_arn, flow_definition_name,"
                 " s3_output_path, task_count, status, creation_ms, updated_ms, expires_ms, input_content,"
-                " input_digest, data_attributes)"
-                " SELECT ?, ?, ?, arn, name, s3_output_path, task_count, ?, ?, ?, ? + availability_seconds * 1000, ?, ?, ?"
+                " input_digest, data_attributes, probability)"
+                " SELECT ?, ?, ?, arn, name, s3_output_path, task_count, ?, ?, ?, ? + availability_seconds * 1000, ?, ?, ?, ?"
                 f" FROM {FLOW_TABLE} WHERE arn = ? AND region = ? AND status = 'Active'",
                 (
                     arn,
@@ -223,6 +223,7 @@ class HumanLoops:
                     content,
                     digest,
                     _json_or_none(attributes),
+                    _probability(parsed),
                     flow_arn,
                     region,
                 ),
@@ -445,35 +446,55 @@ class HumanLoops:
         limit: int,
         offset: int = 0,
         identity: dict[str, str] | None = None,
-    ) -> tuple[int, list[QueueItem]]:
+        count: bool = True,
+    ) -> tuple[int | None, list[QueueItem]]:
         """A worker's queue: loops of these flow definitions in progress that the worker has not answered,
-        most uncertain first (probability closest to `threshold`), then inputs without a probability, oldest
-        first. Returns how many there are in all, and the page `offset … offset + limit`.
+        most uncertain first (|probability - threshold|, then creation time and name), then inputs without a
+        probability, oldest first. Returns how many there are in all (None unless `count`), and the page
+        `offset … offset + limit`.
 
         A loop in progress always lacks answers (the last required one completes it), so every loop listed
-        still needs one; the worker's own answer is what rules a loop out.
+        still needs one; the worker's own answer is what rules a loop out. Every query walks the covering
+        index `a2i_human_loops_open` in its order (probabilities at or above the threshold upwards, those
+        below downwards, then the ones without), reading offset + limit entries of each, so a page costs
+        what it shows, not the size of the queue.
         """
         if not flow_arns:
-            return 0, []
+            return (0 if count else None), []
         identity = identity or local_identity(worker)
         worker_key = worker_id(identity["issuer"], identity["sub"])
-        marks = ", ".join("?" * len(flow_arns))
-        rows = self.db.query(
-            "SELECT name, flow_definition_arn, creation_ms, probability, COUNT(*) OVER () AS total"
-            " FROM a2i_human_loops l INDEXED BY a2i_human_loops_open"
-            f" WHERE status = 'InProgress' AND flow_definition_arn IN ({marks}) AND region = ?"
-            " AND (expires_ms IS NULL OR expires_ms > ?)"
-            " AND NOT EXISTS (SELECT 1 FROM a2i_human_answers a WHERE a.loop_arn = l.arn AND a.worker_id = ?)"
-            " ORDER BY probability IS NULL, abs(probability - ?), creation_ms, name LIMIT ? OFFSET ?",
-            (*flow_arns, region, _now_ms(), worker_key, threshold, limit, offset),
-        )
-        if not rows and offset:
-            total = self.open_for(region, flow_arns, worker, threshold=threshold, limit=1, offset=0, identity=identity)[
-                0
-            ]
+        now, wanted = _now_ms(), offset + limit
+        total = None
+        if count:
+            marks = ", ".join("?" * len(flow_arns))
+            total = self.db.query_one(
+                f"SELECT COUNT(*) {_OPEN.format(flows=f'IN ({marks})')}", (*flow_arns, region, now, worker_key)
+            )[0]
+        if not limit or (total is not None and offset >= total):
             return total, []
-        items = [QueueItem(r["name"], r["flow_definition_arn"], r["creation_ms"], r["probability"]) for r in rows]
-        return (rows[0]["total"] if rows else 0), items
+        ranked = []
+        for flow_arn in flow_arns:
+            base = (flow_arn, region, now, worker_key)
+            walks = (
+                ("AND probability >= ? ORDER BY probability, creation_ms, name", (threshold,)),
+                ("AND probability < ? ORDER BY probability DESC, creation_ms, name", (threshold,)),
+                ("AND probability IS NULL ORDER BY creation_ms, name", ()),
+            )
+            for tail, extra in walks:
+                rows = self.db.query(
+                    f"SELECT name, creation_ms, probability {_OPEN.format(flows='= ?')} {tail} LIMIT ?",
+                    (*base, *extra, wanted),
+                )
+                for r in rows:
+                    p = r["probability"]
+                    key = (
+                        (0, abs(p - threshold), r["creation_ms"], r["name"])
+                        if p is not None
+                        else (1, 0.0, r["creation_ms"], r["name"])
+                    )
+                    ranked.append((key, QueueItem(r["name"], flow_arn, r["creation_ms"], p)))
+        ranked.sort(key=lambda entry: entry[0])
+        return total, [item for _, item in ranked[offset:wanted]]
 
     def answered_by(self, arn: str, worker: str, identity: dict[str, str] | None = None) -> bool:
         """Whether the worker has answered the loop already."""
@@ -534,6 +555,15 @@ class HumanLoops:
         ]
 
 
+# Open loops of some flow definitions that a worker has not answered, read from the covering index alone
+# (`flows` is "= ?" or "IN (?, …)"; then region, now, the worker's id).
+_OPEN = (
+    "FROM a2i_human_loops l INDEXED BY a2i_human_loops_open"
+    " WHERE status = 'InProgress' AND flow_definition_arn {flows} AND region = ?"
+    " AND (expires_ms IS NULL OR expires_ms > ?)"
+    " AND NOT EXISTS (SELECT 1 FROM a2i_human_answers a WHERE a.loop_arn = l.arn AND a.worker_id = ?)"
+)
+
 # The status a loop has now: InProgress past its availability lifetime is Failed (Expired).
 _STATUS_SQL = "CASE WHEN l.status = 'InProgress' AND l.expires_ms IS NOT NULL AND l.expires_ms <= ? THEN 'Failed' ELSE l.status END"
 
@@ -559,6 +589,14 @@ def loops_being_answered(conn, flow_arn: str) -> list[str]:
 
 def delete_loops_of_flow(conn, flow_arn: str) -> None:
     conn.execute("DELETE FROM a2i_human_loops WHERE flow_definition_arn = ?", (flow_arn,))
+
+
+def _probability(task_input: dict) -> float | None:
+    """The review input's probability (what the portal's queue orders by), when it has a finite number."""
+    value = task_input.get("probability")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) == float("inf"):
+        return None
+    return float(value)
 
 
 def _json_or_none(value: Any) -> str | None:
