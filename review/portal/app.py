@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -42,6 +43,7 @@ LOGIN_COOKIE = "portal_login"
 LOGIN_SECONDS = 3600
 PAGE_SIZE = 25
 LOOP_NAME_MAX = 63
+LOOP_NAME = re.compile(r"[a-z0-9](-*[a-z0-9])*")  # StartHumanLoop's rule
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,7 @@ def queue_page(portal: Portal, request: Request, body: bytes) -> Response:
     flows = portal.flows_for(worker)
     total, items = portal.queue(worker, flows, page)
     pages = max(1, math.ceil(total / portal.page_size))
-    done = request.query_params.get("done")
+    done = _loop_name(request.query_params.get("done"))
     html = pages_render(
         "queue.html",
         "Your tasks",
@@ -292,7 +294,7 @@ def task_page(portal: Portal, request: Request, body: bytes) -> Response:
     if rendered.errors:
         return _notice(500, "Task template error", f"The task template does not render: {rendered.errors[0].code}.")
     portal.audit.append(OPENED, worker.name, info.arn)
-    after = request.query_params.get("after")
+    after = _loop_name(request.query_params.get("after"))
     predicted = detail.input_content.get("predictedLabel") if isinstance(detail.input_content, dict) else None
     html = pages_render(
         "task.html",
@@ -470,6 +472,11 @@ def _set_cookie(response: Response, request: Request, name: str, value: str, max
     response.set_cookie(
         name, value, max_age=max_age, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https"
     )
+
+
+def _loop_name(value: str | None) -> str | None:
+    """A loop name from the query string (the notice after an answer), or None when it is not one."""
+    return value if value and len(value) <= LOOP_NAME_MAX and LOOP_NAME.fullmatch(value) else None
 
 
 def _shortcuts(template: str) -> str:

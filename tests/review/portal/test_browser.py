@@ -272,7 +272,7 @@ def test_script_and_onerror_values_show_as_text_and_run_nothing(site, browser):
         ana.sign_in()
         page = ana.open("xss-1")
         assert page.inner_text("#text") == text
-        page.wait_for_timeout(300)  # let a broken image's error event fire, if any were allowed to
+        page.wait_for_function("Array.from(document.images).every(i => i.complete)")  # the broken image's error is past
         assert page.evaluate("window.__pwned === undefined")
         page = ana.open("xss-2")
         assert text in page.inner_text("body")
@@ -309,16 +309,19 @@ def test_each_crowd_element_submits_its_documented_shape(site, browser):
         page = dee.open("elements-1")
         assert page.get_by_role("alert").inner_text().startswith("Check the amount.")
         assert page.get_by_role("button", name=re.compile("submit", re.I)).count() == 1  # no second one added
-        with page.expect_response(lambda r: r.request.method == "POST") as refused:
+        posts = []
+        page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+        page.get_by_role("button", name="Submit the review").click()  # the classifier requires a choice
+        assert page.evaluate("document.querySelector('crowd-form form').checkValidity()") is False
+        page.get_by_text("Fraud", exact=True).click()
+        page.get_by_text("Yes", exact=True).click()
+        page.get_by_text("Odd", exact=True).click()
+        page.fill("crowd-input[name=amount] input", "12.50")
+        page.fill("crowd-text-area[name=notes] textarea", "looks odd")
+        with page.expect_response(lambda r: r.request.method == "POST") as sent:
             page.get_by_role("button", name="Submit the review").click()
-            page.wait_for_timeout(200)
-            page.get_by_text("Fraud", exact=True).click()  # the classifier requires a choice: nothing was sent
-            page.get_by_text("Yes", exact=True).click()
-            page.get_by_text("Odd", exact=True).click()
-            page.fill("crowd-input[name=amount] input", "12.50")
-            page.fill("crowd-text-area[name=notes] textarea", "looks odd")
-            page.get_by_role("button", name="Submit the review").click()
-        assert refused.value.status == 303
+        assert sent.value.status == 303
+        assert len(posts) == 1  # the first click sent nothing
         (answer,) = _output(site, "elements-1")["humanAnswers"]
         assert answer["answerContent"] == {
             "category": {"label": "Fraud"},
