@@ -47,10 +47,12 @@ PACKAGE = "$.package"
 
 def build_workflow(settings: WorkflowSettings, role_arn: str | None = None, client=None) -> Workflow:
     """The SDK Workflow of the deploy state machine (`client`: a stepfunctions client; none is called here)."""
-    if client is None:
+    if client is None:  # the SDK wants one; an unsigned client never looks for credentials
         import boto3
+        from botocore import UNSIGNED
+        from botocore.config import Config
 
-        client = boto3.client("stepfunctions", region_name=settings.region)
+        client = boto3.client("stepfunctions", region_name=settings.region, config=Config(signature_version=UNSIGNED))
     execution_input = ExecutionInput(schema=INPUT_SCHEMA)
     start = _states(settings, execution_input)
     return Workflow(
