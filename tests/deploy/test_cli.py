@@ -132,7 +132,9 @@ def template_file(tmp_path):
 def test_dry_run_with_review_prints_the_review_requests_validated(monkeypatch, starter, template_file):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "nobody")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    result = invoke("--aws", "--direct", "--dry-run", "--region", "us-east-1", *REVIEW, "--task-template", template_file)
+    result = invoke(
+        "--aws", "--direct", "--dry-run", "--region", "us-east-1", *REVIEW, "--task-template", template_file
+    )
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     operations = [r["operation"] for r in plan["requests"]]
@@ -236,7 +238,9 @@ def test_deploys_with_review_against_moto_and_says_where_the_answers_go(aws, mon
         t.expect_uis(env, t.ui_summary(review))
 
     made = route_cli_clients(monkeypatch, prepare=prepare)
-    result = invoke("--aws", "--direct", "--region", "us-east-1", "--role-arn", ROLE, *REVIEW, "--task-template", template_file)
+    result = invoke(
+        "--aws", "--direct", "--region", "us-east-1", "--role-arn", ROLE, *REVIEW, "--task-template", template_file
+    )
     assert result.exit_code == 0, result.output
     made[0].done()
     endpoint = review.endpoint
