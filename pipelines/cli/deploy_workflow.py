@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
 
 import click
 
@@ -139,6 +140,8 @@ def _definition_settings(ctx: click.Context, options: dict):
     if not region:
         raise DeployInputError("no AWS region: pass --region or set AWS_DEFAULT_REGION (the definition names it)")
     account = options["account"] or "123456789012"
+    if not re.fullmatch(r"\d{12}", account):
+        raise DeployInputError(f"--account {account!r} is not a 12-digit AWS account id")
     review = None
     if options["review_mode"] == "a2i":
         from pipelines.cli.deploy_aws import _review
