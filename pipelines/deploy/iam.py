@@ -372,12 +372,18 @@ class WorkflowPolicyInputs:
         cls, settings, workflow_role_arn: str, events_role_arn: str, package=None, create_roles: tuple[str, ...] = ()
     ) -> WorkflowPolicyInputs:
         from pipelines.deploy.aws import policy_inputs
-        from pipelines.deploy.registry import ModelPackage
+        from pipelines.deploy.registry import Baselines, ModelPackage
         from pipelines.deploy.workflow.trigger import rule_name
 
-        if package is None:  # no version known yet: the artifacts of the group's packages in the default bucket
-            package = ModelPackage("", settings.group, "Approved", settings.baselines, f"{settings.bucket}/*")
-        production = policy_inputs(settings.deploy, package, settings.monitor, settings.account, settings.review)
+        # Every later version is deployed with these roles: the model artifacts and baselines the build pipeline
+        # writes into the default bucket, whichever version, rather than the objects of one package.
+        anywhere = f"{settings.bucket}/*"
+        image = package.image if package is not None else None
+        package = ModelPackage("", settings.group, "Approved", Baselines(anywhere, anywhere, anywhere), anywhere, image)
+        import dataclasses
+
+        spec = dataclasses.replace(settings.monitor, baselines=package.baselines)
+        production = policy_inputs(settings.deploy, package, spec, settings.account, settings.review)
         region, account = settings.region, settings.account
         return cls(
             production=production,
@@ -421,10 +427,12 @@ def workflow_policies(w: WorkflowPolicyInputs) -> dict[str, dict]:
 
 def workflow_policy(w: WorkflowPolicyInputs) -> dict:
     """Exactly what the state machine calls, on the resources it names (its Task states)."""
+    from pipelines.deploy.names import versioned_stem
+
     inputs = w.production
     spec = inputs.spec
-    models = [inputs.arn("sagemaker", f"model/{e}-*") for e in w.endpoints]
-    configs = [inputs.arn("sagemaker", f"endpoint-config/{e}-*") for e in w.endpoints]
+    models = [inputs.arn("sagemaker", f"model/{versioned_stem(e)}-v*") for e in w.endpoints]
+    configs = [inputs.arn("sagemaker", f"endpoint-config/{versioned_stem(e)}-v*") for e in w.endpoints]
     endpoints = [inputs.arn("sagemaker", f"endpoint/{e}") for e in w.endpoints]
     tagged = [*models, *configs, *endpoints]
     statements = [
@@ -443,7 +451,14 @@ def workflow_policy(w: WorkflowPolicyInputs) -> dict:
     ]
     scheduler_schedules = []
     if inputs.engine == "managed":
-        data, quality, schedules = _managed_resources(inputs)
+        _, _, schedules = _managed_resources(inputs)
+        data, quality = (
+            [inputs.arn("sagemaker", f"{noun}/{versioned_stem(spec.schedule(kind)).lower()}-v*")]
+            for noun, kind in (
+                ("data-quality-job-definition", DATA_QUALITY),
+                ("model-quality-job-definition", MODEL_QUALITY),
+            )
+        )
         tagged += data + quality + schedules
         verbs = ("Create", "Describe", "Delete")
         statements += [

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelines.deploy.names import bounded, digest
+from pipelines.deploy.names import digest, versioned_stem
 from pipelines.deploy.workflow.sdk import Catch, Choice, ChoiceRule, FailWith, Retry, State, Task, Wait
-from processing.names import MAX_NAME
 
 STATES = "arn:aws:states:::"
 ERROR = "$.error"  # where a caught error goes: {"Error", "Cause"}
 VERSION = "$.package.ModelPackageVersion"  # the described package's version (names are made from it)
-VERSION_ROOM = 11  # "-v" and up to 9 digits
 NOT_FOUND = {  # what a Describe of a missing resource answers, per service
     "sagemaker": ["SageMaker.ValidationException", "SageMaker.ResourceNotFoundException"],
     "scheduler": ["Scheduler.ResourceNotFoundException"],
@@ -119,10 +117,8 @@ def bind(template, runtime: Runtime):
 
 def versioned_name(stem: str, content: object) -> str:
     """`States.Format('<stem>-v{}-<hash>', version)`: a name per package version and per content of the
-    settings (the hash), within SageMaker's 63 characters whatever the version's digits."""
-    suffix = digest(content)
-    cut = bounded(stem, suffix, MAX_NAME - VERSION_ROOM)[: -len(suffix) - 1]
-    return f"States.Format('{cut}-v{{}}-{suffix}', {VERSION})"
+    settings (the hash), within SageMaker's 63 characters for versions up to 999,999."""
+    return f"States.Format('{versioned_stem(stem)}-v{{}}-{digest(content)}', {VERSION})"
 
 
 # -- create, else find ------------------------------------------------------------------------------------
