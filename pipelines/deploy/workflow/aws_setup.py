@@ -110,6 +110,13 @@ def set_up(
     role_wait: dict | None = None,
 ) -> SetupReport:
     """Create or update the workflow, its roles, topic and rule; start a deploy unless `start` is false."""
+    import re
+
+    from pipelines.deploy.aws import ROLE_ARN
+
+    for what, arn in (("--workflow-role-arn", workflow_role_arn), ("--events-role-arn", events_role_arn)):
+        if arn is not None and not re.match(ROLE_ARN, arn):
+            raise DeployInputError(f"{what} {arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
     account = account_id(clients.sts)
     settings = WorkflowSettings(
         deploy,
