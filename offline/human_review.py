@@ -158,10 +158,7 @@ def start_loops(
 
     where = locations(endpoint, capture_uri)
     store = ObjectStore.for_home(home)
-    try:
-        capture = store.path(where.capture_uri)
-    except ValueError as e:
-        raise ReviewInputError(f"--capture-uri {where.capture_uri}: {e}") from e
+    capture = _folder(store, where.capture_uri, "--capture-uri")
     if not capture.exists():
         raise ReviewInputError(
             f"capture location {where.capture_uri} does not exist: it holds no captured data at all (has endpoint "
@@ -204,21 +201,22 @@ def collect(
 
     where = locations(endpoint, ground_truth_uri=ground_truth_uri, labels_uri=labels_uri)
     store = ObjectStore.for_home(home)
+    ground_truth = Location(_folder(store, where.ground_truth_uri, "--ground-truth-uri"))
+    labels = Location(_folder(store, where.labels_uri, "--labels-uri"))
     contract = load_contract()
     reports = []
     for flow in flows:
         answers = f"{flow['OutputConfig']['S3OutputPath'].rstrip('/')}/{flow['FlowDefinitionName']}"
-        reports.append(
-            run_job(
-                Location(store.path(answers)),
-                Location(store.path(where.ground_truth_uri)),
-                Location(store.path(where.labels_uri)),
-                contract,
-                start,
-                end,
-            )
-        )
+        reports.append(run_job(Location(store.path(answers)), ground_truth, labels, contract, start, end))
     return reports
+
+
+def _folder(store: ObjectStore, uri: str, what: str) -> Path:
+    """The object store's folder of an s3:// prefix given as an option."""
+    try:
+        return store.path(uri)
+    except ValueError as e:
+        raise ReviewInputError(f"{what} {uri}: {e}") from e
 
 
 def store_uri(path: str, home: str | os.PathLike | None = None) -> str:

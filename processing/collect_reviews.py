@@ -49,10 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         if start and end and start >= end:
             raise MonitorInputError(f"--start ({args.start}) must be before --end ({args.end})")
         contract = load_contract(args.contract)
-        import boto3
-
-        session = boto3.session.Session(region_name=args.region)
-        s3 = _lazy(session)
+        s3 = _lazy(args.region)
         locations = [Location(uri, s3) for uri in (args.reviews_uri, args.ground_truth_uri, args.labels_uri)]
         report = collect(*locations, contract, start, end)
     except (MonitorInputError, ContractError, BadLocation) as e:
@@ -70,12 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _lazy(session):
+def _lazy(region: str | None):
+    """An S3 client made on first use (a collection of local folders needs none)."""
     client = []
 
     def s3():
         if not client:
-            client.append(session.client("s3"))
+            import boto3
+
+            client.append(boto3.session.Session(region_name=region).client("s3"))
         return client[0]
 
     return s3

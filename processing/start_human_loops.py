@@ -40,7 +40,7 @@ if __package__ in (None, ""):  # run as a script: make the `processing` package 
 from processing.contract import ContractError, DataContract, load_contract
 from processing.monitoring.errors import MonitorInputError
 from processing.monitoring.readers.capture import CaptureStats, capture_root, parse_time, read_records
-from processing.review.locations import Location, LocationError
+from processing.review.locations import BadLocation, Location, LocationError
 from processing.review.selection import AUDIT, REVIEW, Chosen, Tally, check_audit_rate, choose, predictions
 from processing.review.starting import (
     ALREADY_STARTED,
@@ -263,11 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         start, end = window_of(args.scheduled_time, args.start, args.end)
         contract = load_contract(args.contract)
-        import boto3
-
-        session = boto3.session.Session(region_name=args.region)
+        session, a2i = _clients(args.region)
         manifests = Location(args.output_uri, lambda: session.client("s3"))
-        a2i = session.client("sagemaker-a2i-runtime", config=retry_config())
         with tempfile.TemporaryDirectory(dir=_scratch(args.staging_path)) as scratch:
             capture = _capture_folder(session, args.capture_uri, start, end, Path(scratch))
             report = start_loops(
@@ -282,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                 capture_uri=args.capture_uri,
                 contract=contract,
             )
-    except (StartInputError, ContractError, StartRefused) as e:
+    except (StartInputError, ContractError, StartRefused, BadLocation) as e:
         print(f"start_human_loops: {e}", file=sys.stderr)
         return 2
     except (StartFailed, LocationError) as e:
@@ -290,6 +287,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"start_human_loops: {report.summary()}; manifest {report.manifest_uri}")
     return 0
+
+
+def _clients(region: str | None):
+    """A boto3 session and its A2I runtime client (region: --region, else the container's AWS_REGION)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        session = boto3.session.Session(region_name=region)
+        return session, session.client("sagemaker-a2i-runtime", config=retry_config())
+    except BotoCoreError as e:
+        raise StartInputError(f"cannot make the A2I runtime client: {e} (give --region)") from e
 
 
 def _scratch(path: str) -> str | None:

@@ -334,12 +334,12 @@ def collect_command(
     not written; collecting again writes the same files. Exit 2 for bad input.
     """
     from offline import human_review
+    from processing.monitoring.errors import MonitorInputError
     from processing.review.locations import LocationError
-    from processing.start_human_loops import StartInputError, window_of
 
     region = obj["region"]
     try:
-        begin, finish = window_of(None, start, end) if (start or end) else (None, None)
+        begin, finish = _times(start, end)
         if flow:
             flows = [human_review.resolve_flow_definition(flow, region=region)]
         else:
@@ -354,7 +354,7 @@ def collect_command(
             endpoint, flows, start=begin, end=finish, ground_truth_uri=where.ground_truth_uri,
             labels_uri=where.labels_uri,
         )  # fmt: skip
-    except (StartInputError, human_review.ReviewInputError, LocationError, ValueError) as e:
+    except (MonitorInputError, human_review.ReviewInputError, LocationError) as e:
         _fail(str(e))
     results = [
         {
@@ -383,3 +383,14 @@ def collect_command(
             click.echo(f"  no ground truth for request {event} yet: {why}")
     click.echo(f"ground truth  {where.ground_truth_uri}")
     click.echo(f"labelled rows {where.labels_uri}")
+
+
+def _times(start: str | None, end: str | None):
+    """Optional --start / --end (ISO-8601); start before end when both are given."""
+    from processing.monitoring.errors import MonitorInputError
+    from processing.monitoring.readers.capture import parse_time
+
+    begin, finish = parse_time(start), parse_time(end)
+    if begin and finish and begin >= finish:
+        raise MonitorInputError(f"--start ({start}) must be before --end ({end})")
+    return begin, finish
