@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from offline.defaults import LOCAL_ACCOUNT_ID, LOCAL_REGION
-from offline.executor.process_identity import ProcessIdentity
+from offline.process_identity import ProcessIdentity
 from offline.state import StateDB, register_schema
 
 register_schema(

@@ -21,6 +21,7 @@ from pathlib import Path
 from botocore.config import Config
 
 from offline.home import mlops_home
+from offline.process_identity import ProcessIdentity
 from offline.state import StateDB
 from offline.stepfunctions.errors import RUNTIME
 from offline.stepfunctions.interpreter import run_execution
@@ -59,26 +60,12 @@ def launch(home: str | os.PathLike, store: ExecutionStore, execution_arn: str) -
 
 
 def process_start(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (/proc/PID/stat field 22); None if gone or a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None if Path("/proc/self/stat").exists() else _kill_zero(pid)
-    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state is field 3
-    if fields[0] in ("Z", "X"):
+    """The process's start time in clock ticks since boot, as text; None if gone or a zombie ("" without
+    /proc, where pid reuse cannot be told apart). `offline.process_identity` is the one reader of /proc."""
+    identity = ProcessIdentity.of(pid)
+    if identity is None:
         return None
-    return fields[19]
-
-
-def _kill_zero(pid: int) -> str | None:
-    """Without /proc (not Linux): whether the pid exists at all; pid reuse cannot be told apart there."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return ""
-    return ""
+    return "" if identity.start_ticks is None else str(identity.start_ticks)
 
 
 def runner_alive(execution: Execution) -> bool:

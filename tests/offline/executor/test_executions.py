@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from offline.executor.executions import ExecutionStateError, ExecutionStore
-from offline.executor.process_identity import ProcessIdentity
+from offline.process_identity import ProcessIdentity
 from offline.state import StateDB
 
 

@@ -5,8 +5,8 @@ import subprocess
 import sys
 import time
 
-from offline.executor.process_identity import ProcessIdentity
 from offline.executor.watchdog import TAG_ENV, Watchdog, end_tagged, tagged_processes
+from offline.process_identity import ProcessIdentity
 
 STUBBORN = (
     "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"

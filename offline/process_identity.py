@@ -1,4 +1,5 @@
-"""Which process runs an execution, recorded so that its death can be told from a live run.
+"""Which process runs something (a pipeline execution, a state machine's runner, an endpoint host),
+recorded so that its death can be told from a live run. The one reader of /proc for that.
 
 A pid alone is not enough: after the runner dies the kernel may give its pid to any new process.
 The identity adds the process's start time (field 22 of /proc/<pid>/stat, in clock ticks since boot)
