@@ -4,8 +4,14 @@ It reads a window of an endpoint's data capture, selects every prediction the in
 for review plus an audit sample of confident ones (processing/review/selection.py), and starts one
 A2I human loop per prediction (a multi-row request gives one per row), named from the event id and the
 row index, with the review input of processing/review/task_input.py. Re-running it starts nothing
-twice. A manifest of the window's loops goes to `<output-uri>/yyyy/mm/dd/hh/manifest.json` (the
-window start's hour).
+twice: A2I answers a name in use with the same loop (same input) or ConflictException (other input).
+A manifest of the window's loops goes to `<output-uri>/yyyy/mm/dd/hh/manifest.json` (the window
+start's hour), counting the loops this run started apart from those an earlier run had started. To
+tell them apart without a DescribeHumanLoop per loop, the job describes the first loop of each capture
+file: a run starts a file's loops in order (capture files never change once written), so if that one
+does not exist no earlier run started any loop of the file; if it exists, each loop of the file is
+described before it is started. (A re-run with a higher --audit-rate can count an earlier run's loop
+as started; it never starts a loop twice.)
 
 On AWS (scheduled hourly by `mlops deploy --aws --review a2i`, on the XGBoost 3.0-5 image):
 
@@ -39,7 +45,7 @@ if __package__ in (None, ""):  # run as a script: make the `processing` package 
 
 from processing.contract import ContractError, DataContract, load_contract
 from processing.monitoring.errors import MonitorInputError
-from processing.monitoring.readers.capture import CaptureStats, capture_root, parse_time, read_records
+from processing.monitoring.readers.capture import CaptureStats, capture_files, capture_root, parse_time, read_records
 from processing.review.locations import BadLocation, Location, LocationError
 from processing.review.selection import AUDIT, REVIEW, Chosen, Tally, check_audit_rate, choose, predictions
 from processing.review.starting import (
@@ -48,6 +54,7 @@ from processing.review.starting import (
     STARTED,
     StartFailed,
     StartRefused,
+    loop_exists,
     retry_config,
     start_loop,
 )
@@ -149,15 +156,27 @@ def start_loops(
     endpoint = endpoint or Path(str(capture_uri or capture).rstrip("/")).name
     report = StartReport(endpoint, str(capture_uri or capture), flow_definition_arn, start, end, audit_rate)
     stats, tally = CaptureStats(), Tally()
-    chosen = list(choose(predictions(read_records(root, start, end, stats), contract, tally), audit_rate))
+    by_file = [
+        list(choose(predictions(read_records(path, start, end, stats), contract, tally), audit_rate))
+        for path in capture_files(root, start, end)
+    ]
     report.records, report.rows, report.skipped = stats.records, tally.rows, tally.skipped
     for reason, n in stats.reasons.items():
         report.skipped[f"capture line: {reason}"] += n
-    report.loops = [_manifest_entry(item, None, NOT_ATTEMPTED) for item in chosen]
+    report.loops = [_manifest_entry(item, None, NOT_ATTEMPTED) for chosen in by_file for item in chosen]
+    done = 0
     try:
-        for entry, item in zip(report.loops, chosen, strict=True):
-            started = start_loop(a2i, entry["humanLoopName"], flow_definition_arn, _input(contract, endpoint, item))
-            entry["humanLoopArn"], entry["outcome"] = started.arn, started.outcome
+        for chosen in by_file:
+            # A run starts a file's loops in order: when the file's first loop does not exist, no earlier run
+            # started any of them, and the rest need no DescribeHumanLoop (see the module docstring).
+            earlier = bool(chosen) and loop_exists(a2i, chosen[0].prediction.loop_name)
+            for n, item in enumerate(chosen):
+                entry = report.loops[done]
+                existed = earlier if n == 0 else (None if earlier else False)
+                document = _input(contract, endpoint, item)
+                started = start_loop(a2i, entry["humanLoopName"], flow_definition_arn, document, existed)
+                entry["humanLoopArn"], entry["outcome"] = started.arn, started.outcome
+                done += 1
     except (StartRefused, StartFailed) as e:
         report.error = str(e)
         if isinstance(e, StartFailed) or any(entry["outcome"] != NOT_ATTEMPTED for entry in report.loops):

@@ -4,8 +4,10 @@ StartHumanLoop with a name already in use answers in one of two ways: with the s
 definition it is the same loop again (the local runtime returns its ARN, starting nothing); with other
 input it is ConflictException ("the same name as another active human loop but has different input
 data", botocore's documentation). Both mean *already started*, and both are counted apart. A success
-cannot say by itself whether it started the loop, so the loop is described first: one that exists
-already was started by an earlier run (no clock is compared). Throttling is retried by the client's
+cannot say by itself whether it started the loop, so a loop that may exist is described first: one that
+exists already was started by an earlier run (no clock is compared). The caller may say it knows
+(`existed`), which saves the DescribeHumanLoop: the job describes the first loop of each capture file
+only (processing/start_human_loops.py says why that is enough). Throttling is retried by the client's
 retry mode (`retry_config`); what is left after the retries fails the run.
 """
 
@@ -46,9 +48,13 @@ def retry_config():
     return Config(retries=dict(RETRIES))
 
 
-def start_loop(a2i: Any, name: str, flow_definition_arn: str, document: dict) -> Started:
-    """Start the loop `name` for one review input; never starts a second loop of that name."""
-    existed = _exists(a2i, name)
+def start_loop(a2i: Any, name: str, flow_definition_arn: str, document: dict, existed: bool | None = None) -> Started:
+    """Start the loop `name` for one review input; never starts a second loop of that name.
+
+    `existed`: whether the loop is known to exist already (None: ask DescribeHumanLoop).
+    """
+    if existed is None:
+        existed = loop_exists(a2i, name)
     try:
         arn = a2i.start_human_loop(
             HumanLoopName=name,
@@ -62,7 +68,8 @@ def start_loop(a2i: Any, name: str, flow_definition_arn: str, document: dict) ->
     return Started(name, arn, ALREADY_STARTED if existed else STARTED)
 
 
-def _exists(a2i: Any, name: str) -> bool:
+def loop_exists(a2i: Any, name: str) -> bool:
+    """Whether a human loop of that name exists (DescribeHumanLoop; ResourceNotFound: no)."""
     try:
         a2i.describe_human_loop(HumanLoopName=name)
     except _errors() as e:

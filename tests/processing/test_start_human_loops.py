@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from offline.aws import local_session
+from offline.aws import local_session, runtime_for
 from offline.aws.server import LocalAWSServer
 from offline.store import ObjectStore
 from processing.review.locations import Location
 from processing.review.loop_names import is_loop_name, loop_name
 from processing.review.selection import audited
-from processing.review.starting import ALREADY_STARTED, CONFLICT, StartRefused, retry_config
+from processing.review.starting import ALREADY_STARTED, CONFLICT, StartFailed, StartRefused, retry_config
 from processing.review.task_input import review_input_problems
 from processing.start_human_loops import StartInputError, start_loops
 from tests.offline.aws.a2i_helpers import make_flow
@@ -292,3 +292,25 @@ def test_start_and_end_are_checked(home, flow, contract, tmp_path):
     assert (backwards.returncode, both.returncode, neither.returncode) == (2, 2, 2)
     assert "--start (2024-05-01T11:00:00Z) must be before --end" in backwards.stderr
     assert "not both" in both.stderr and "give --scheduled-time, or both --start and --end" in neither.stderr
+
+
+def test_a_run_that_failed_part_way_is_finished_by_the_next_one(tmp_path, contract, monkeypatch):
+    from botocore.config import Config
+
+    monkeypatch.setenv("MLOPS_A2I_START_RATE", "0.01")  # three starts, then throttled for minutes
+    monkeypatch.setenv("MLOPS_A2I_START_BURST", "3")
+    session = local_session(tmp_path / "limited")
+    flow = make_flow(session.client("sagemaker"), session.client("s3"))
+    impatient = session.client("sagemaker-a2i-runtime", config=Config(retries={"mode": "standard", "max_attempts": 1}))
+    capture = write_window(tmp_path / "capture", window(contract, 32))  # 8 marked
+    with pytest.raises(StartFailed, match="ThrottlingException"):
+        _run(impatient, flow, capture, tmp_path, audit_rate=0.0)
+    partial = _manifest(tmp_path)
+    assert [e["outcome"] for e in partial["loops"]] == ["started"] * 3 + ["not-attempted"] * 5
+    runtime = runtime_for(tmp_path / "limited").service("sagemaker-a2i-runtime")
+    runtime.loops.throttle = None  # the limit lifts
+
+    report = _run(impatient, flow, capture, tmp_path, audit_rate=0.0)
+
+    assert [e["outcome"] for e in report.loops] == ["already-started"] * 3 + ["started"] * 5
+    assert len(_loops(impatient, flow)) == 8

@@ -59,12 +59,13 @@ def _run(client, capture, tmp_path):
     )
 
 
-def test_each_loop_is_described_then_started_with_its_review_input(stubbed, contract, tmp_path):
+def test_a_files_first_loop_is_described_then_its_loops_started_with_their_review_input(stubbed, contract, tmp_path):
     client, stubber = stubbed
-    capture = write_window(tmp_path / "capture", window(contract, 8))  # events 0 and 4 are marked
-    names = ["9f1c2b6e-0000-4000-8000-000000000000-0", "9f1c2b6e-0000-4000-8000-000000000004-0"]
+    capture = write_window(tmp_path / "capture", window(contract, 12))  # events 0, 4 and 8 are marked
+    names = [f"9f1c2b6e-0000-4000-8000-00000000000{n}-0" for n in (0, 4, 8)]
+    # the file's first loop does not exist: no earlier run started any loop of this file
+    stubber.add_client_error("describe_human_loop", "ResourceNotFoundException", "no such loop", 404)
     for name in names:
-        stubber.add_client_error("describe_human_loop", "ResourceNotFoundException", "no such loop", 404)
         stubber.add_response(
             "start_human_loop",
             {"HumanLoopArn": _described(name)["HumanLoopArn"]},
@@ -74,7 +75,22 @@ def test_each_loop_is_described_then_started_with_its_review_input(stubbed, cont
     stubber.assert_no_pending_responses()
     assert [(e["humanLoopName"], e["outcome"]) for e in report.loops] == [(n, "started") for n in names]
     manifest = json.loads((tmp_path / "manifests/2024/05/01/10/manifest.json").read_text())
-    assert (manifest["started"], manifest["reviewLoops"], manifest["predictions"]) == (2, 2, 8)
+    assert (manifest["started"], manifest["reviewLoops"], manifest["predictions"]) == (3, 3, 12)
+
+
+def test_a_file_an_earlier_run_began_has_each_loop_described(stubbed, contract, tmp_path):
+    client, stubber = stubbed
+    lines = window(contract, 8)  # events 0 and 4 marked, in two files
+    write_window(tmp_path / "capture", lines[:4], name="00-00-000-a.jsonl")
+    capture = write_window(tmp_path / "capture", lines[4:], name="30-00-000-b.jsonl")
+    first, second = "9f1c2b6e-0000-4000-8000-000000000000-0", "9f1c2b6e-0000-4000-8000-000000000004-0"
+    stubber.add_response("describe_human_loop", _described(first), {"HumanLoopName": first})  # began: ask each
+    stubber.add_response("start_human_loop", {"HumanLoopArn": _described(first)["HumanLoopArn"]})
+    stubber.add_client_error("describe_human_loop", "ResourceNotFoundException", "no such loop", 404)  # not begun
+    stubber.add_response("start_human_loop", {"HumanLoopArn": _described(second)["HumanLoopArn"]})
+    report = _run(client, capture, tmp_path)
+    stubber.assert_no_pending_responses()
+    assert [e["outcome"] for e in report.loops] == ["already-started", "started"]
 
 
 def test_an_existing_loop_is_already_started_and_a_conflict_is_counted_apart(stubbed, contract, tmp_path):
@@ -95,7 +111,6 @@ def test_a_failure_part_way_records_what_was_done_and_what_was_not(stubbed, cont
     capture = write_window(tmp_path / "capture", window(contract, 12))  # 3 marked
     stubber.add_client_error("describe_human_loop", "ResourceNotFoundException", "no such loop", 404)
     stubber.add_response("start_human_loop", {"HumanLoopArn": _described("x")["HumanLoopArn"]})
-    stubber.add_client_error("describe_human_loop", "ResourceNotFoundException", "no such loop", 404)
     stubber.add_client_error("start_human_loop", "ThrottlingException", "Rate exceeded", 429)
     with pytest.raises(StartFailed, match="ThrottlingException: Rate exceeded"):
         _run(client, capture, tmp_path)
