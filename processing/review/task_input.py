@@ -68,10 +68,11 @@ def build_review_input(
     probability: float,
     predicted_label: int,
     features: Sequence[float],
-    row_count: int = 1,
+    row_count: int | None = None,
 ) -> dict[str, Any]:
     """One review input; `features` are the row's values in the contract's order; `row_count` the rows
-    of the request (the collector needs every row's label to write a multi-row request's ground truth)."""
+    of the request (the collector needs every row's label to write a multi-row request's ground truth;
+    None leaves `rowCount` out, as inputs made before it have it)."""
     if len(features) != len(contract.features):
         raise ValueError(
             f"the row has {len(features)} feature values; the data contract names {len(contract.features)}"
@@ -82,13 +83,14 @@ def build_review_input(
         "inferenceId": inference_id,
         "inferenceTime": inference_time,
         "rowIndex": row_index,
-        "rowCount": row_count,
         "reason": reason,
         "probability": float(probability),
         "predictedLabel": int(predicted_label),
         "features": {name: _number_or_none(value) for name, value in zip(contract.features, features, strict=True)},
         "label": label_spec(contract).as_json(),
     }
+    if row_count is not None:
+        document["rowCount"] = row_count
     problems = review_input_problems(document)
     if problems:
         raise ValueError("; ".join(problems))
