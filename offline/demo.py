@@ -33,7 +33,22 @@ from offline.home import HOME_ENV, mlops_home
 from processing.atomic import atomic_write
 
 SUMMARY_FILE = "demo-summary.json"
-HOME_MARKERS = ("state.db", "state.db-wal", "state.db-shm", "s3", "jobs", "logs", "tmp", "report.html", SUMMARY_FILE)
+# Everything local state puts in a home; `--fresh` clears a home holding nothing else. `endpoints` holds the
+# endpoint hosts' state files (offline/endpoint/host.py), `human-task-uis` the task UIs' templates
+# (offline/aws/sagemaker/human_review.py).
+HOME_MARKERS = (
+    "state.db",
+    "state.db-wal",
+    "state.db-shm",
+    "s3",
+    "jobs",
+    "logs",
+    "tmp",
+    "endpoints",
+    "human-task-uis",
+    "report.html",
+    SUMMARY_FILE,
+)
 ENDPOINT_NAME = "breast-cancer-demo"
 # Simulated reviewers answer the demo's loops with the held-out labels, and say so.
 REVIEWER = "simulated-reviewer"

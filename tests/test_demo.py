@@ -46,6 +46,10 @@ def test_the_demo_runs_the_whole_loop_and_writes_its_summary(tmp_path, monkeypat
     assert {c["fail_on_violation"] for c in retrain["checks"].values()} == {False}
     assert (home / "report.html").is_file() and summary["wall_seconds"] > 0
     assert not any(key.startswith("_") for key in summary)
+    # everything the demo leaves is local state: a second `make demo` (--fresh) may clear it
+    from offline.demo import prepare_home
+
+    assert prepare_home(fresh=True) == home.resolve() and not (home / "demo-summary.json").exists()
 
 
 def test_fresh_refuses_a_folder_that_is_not_local_state(tmp_path, monkeypatch):
