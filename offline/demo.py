@@ -109,6 +109,7 @@ def build_stage(home: Path, summary: dict, say: Say) -> None:
     traffic = next(o["S3Output"]["S3Uri"] for o in outputs if o["OutputName"] == "traffic")
     summary["pipeline_execution"] = {"id": record.execution_id, "arn": record.execution_arn, "status": record.status}
     summary["_package"], summary["_traffic"] = registered[0], traffic.rstrip("/")
+    summary["_built"] = (definition, pipeline.name)  # the retrain stage runs the same definition again
     say(f"   execution {record.execution_id} Succeeded; registered {registered[0]}")
 
 
@@ -259,7 +260,12 @@ def retrain_stage(home: Path, summary: dict, say: Say) -> None:
     )
     progress = LiveProgress("retraining build")
     with progress:
-        result = retrain(fail_on_violation={kind: False for kind in FAIL_ON_VIOLATION}, listener=progress, home=home)
+        result = retrain(
+            fail_on_violation={kind: False for kind in FAIL_ON_VIOLATION},
+            built=summary["_built"],
+            listener=progress,
+            home=home,
+        )
     if result.status != "Succeeded" or result.new is None:
         raise DemoError(f"the retraining build {result.execution_id} {result.status}: {result.failure_reason}")
     summary["retrain"] = result.summary()

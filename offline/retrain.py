@@ -106,11 +106,16 @@ def retrain(
     labels_uri: str | None = None,
     fail_on_violation: dict[str, bool] | None = None,
     pipeline_kwargs: dict | None = None,
+    built: tuple | None = None,
     listener=None,
     stop_request=None,
     home: str | os.PathLike | None = None,
 ) -> RetrainResult:
-    """Run the retraining build; `fail_on_violation` per check kind (default True for both)."""
+    """Run the retraining build; `fail_on_violation` per check kind (default True for both).
+
+    `built`: (the loaded definition, the pipeline's name) when the caller has them (the demo built the same
+    pipeline a moment ago); else the pipeline is built with `pipeline_kwargs`.
+    """
     from botocore.exceptions import ClientError
 
     from offline.executor.definition import load_definition
@@ -120,8 +125,10 @@ def retrain(
 
     home = mlops_home(home)
     stops = {kind: True for kind in FAIL_ON_VIOLATION} | (fail_on_violation or {})
-    pipeline = get_pipeline(**{"target": "local", **(pipeline_kwargs or {})})
-    definition = load_definition(pipeline.definition())
+    if built is None:
+        pipeline = get_pipeline(**{"target": "local", **(pipeline_kwargs or {})})
+        built = (load_definition(pipeline.definition()), pipeline.name)
+    definition, pipeline_name = built
     group = _group(definition)
     sagemaker = _sagemaker(home)
     try:
@@ -138,7 +145,7 @@ def retrain(
         parameters["HumanLabelsUrl"] = labels_uri
     labels = labels_uri or _default(definition, "HumanLabelsUrl")
     execution = PipelineExecution(
-        definition, pipeline.name, parameters, home=home, listener=listener, stop_request=stop_request
+        definition, pipeline_name, parameters, home=home, listener=listener, stop_request=stop_request
     )
     record = execution.run()
     steps = {s["step_name"]: s for s in execution.executions.steps(record.execution_id)}
