@@ -13,7 +13,7 @@ VENV := .venv
 IMAGE_VENV := .venv-image
 PIP_FLAGS := --disable-pip-version-check --quiet
 
-.PHONY: demo test lint unit image-test venv image-venv clean bench
+.PHONY: demo test lint unit image-test venv image-venv clean bench browser
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: setup.py constraints.txt
@@ -53,6 +53,12 @@ bench: venv
 	$(VENV)/bin/python benchmarks/monitor.py
 	$(VENV)/bin/python benchmarks/serving.py
 	$(VENV)/bin/python benchmarks/local_aws.py
+	$(VENV)/bin/python benchmarks/portal.py
+
+# The portal's browser tests use Debian's Chromium at /usr/bin/chromium (Playwright's own download needs
+# the network); without it they skip, saying so.
+browser:
+	test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 clean:
 	rm -rf $(VENV) $(IMAGE_VENV) .mlops .build

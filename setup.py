@@ -39,6 +39,7 @@ required_packages = [
     "httpx>=0.27",
     "python-liquid>=2",
     "jsonpath-ng>=1.6",  # JSONPath of the local Step Functions interpreter (offline/stepfunctions)
+    "argon2-cffi>=23.1",  # the reviewer portal's worker secrets, stored as argon2id hashes
 ]
 
 extras = {
@@ -54,6 +55,7 @@ extras = {
         "ruff>=0.6",
         "vermin>=1.6",
         "xxhash>=3",  # the C reference that tests/monitoring/test_xxhash64.py checks our XXH64 against
+        "playwright>=1.49",  # browser tests of the reviewer portal, driving Debian's Chromium (never its own download)
     ],
 }
 
@@ -77,7 +79,11 @@ setup(
             "review.*",
         ]
     ),
-    package_data={"processing": ["data_contract.json"], "review.templates": ["*.liquid.html"]},
+    package_data={
+        "processing": ["data_contract.json"],
+        "review.templates": ["*.liquid.html"],
+        "review.portal": ["templates/*.html", "static/*"],
+    },
     include_package_data=True,
     python_requires=">=3.10",
     install_requires=required_packages,

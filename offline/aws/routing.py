@@ -63,6 +63,7 @@ class ServiceEntry:
 # A new service is one entry here; its class is imported on first use only.
 BUILT_IN = (
     ServiceEntry("sagemaker", "offline.aws.sagemaker.service:SageMakerService"),
+    ServiceEntry("sagemaker-runtime", "offline.aws.sagemaker_runtime.service:SageMakerRuntimeService"),
     ServiceEntry("sts", "offline.aws.sts.service:STSService"),
     ServiceEntry("stepfunctions", "offline.aws.states.service:StatesService"),
     ServiceEntry("s3", "offline.aws.s3.service:S3Service", anonymous=True),

@@ -5,23 +5,32 @@ Public API (see docs/serving.md):
 - `serve(spec, ...)` (foreground, what `mlops endpoint serve` runs) and `resolve_model(...)`
 - `CaptureSettings`, `EndpointSettings`; `count_capture_records(s3_uri, home)`, `count_records(path)`,
   `read_records(path)` for capture files
+
+Names load on first use, so the local SageMaker service can import the host's records and settings
+(`offline.endpoint.hosts`, `.settings`) without the HTTP server and capture writer.
 """
 
 from __future__ import annotations
 
-from offline.endpoint.capture import count_capture_records, count_records, iter_capture_files, read_records
-from offline.endpoint.launch import LocalEndpoint, resolve_model, serve, start_endpoint
-from offline.endpoint.settings import CaptureSettings, EndpointSettings
+import importlib
 
-__all__ = [
-    "CaptureSettings",
-    "EndpointSettings",
-    "LocalEndpoint",
-    "count_capture_records",
-    "count_records",
-    "iter_capture_files",
-    "read_records",
-    "resolve_model",
-    "serve",
-    "start_endpoint",
-]
+_EXPORTS = {
+    "CaptureSettings": "offline.endpoint.settings",
+    "EndpointSettings": "offline.endpoint.settings",
+    "LocalEndpoint": "offline.endpoint.launch",
+    "count_capture_records": "offline.endpoint.capture",
+    "count_records": "offline.endpoint.capture",
+    "iter_capture_files": "offline.endpoint.capture",
+    "read_records": "offline.endpoint.capture",
+    "resolve_model": "offline.endpoint.launch",
+    "serve": "offline.endpoint.launch",
+    "start_endpoint": "offline.endpoint.launch",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

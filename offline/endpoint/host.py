@@ -1,9 +1,11 @@
 """The endpoint host: starts the workers, says when it is ready, restarts crashed workers, stops cleanly.
 
 Readiness: `Serving <name> at http://127.0.0.1:<port>` is printed (and flushed) only after every worker
-reported that its model is loaded and its server accepts connections. A state file
-`$MLOPS_HOME/endpoints/<name>.json` (url, pid, capture prefix) lets `mlops traffic replay --endpoint NAME`
-find the endpoint; it is removed at stop. SIGTERM or SIGINT stop the host: each worker finishes its
+reported that its model is loaded and its server accepts connections, and `GET /ping` on the port answered
+200. The host's row in the state DB (`hosts.py`: pid, start time, port, url, log) then becomes the
+endpoint's route in one transaction (`promote`): a host started by UpdateEndpoint takes over from the one
+serving the endpoint, which it then drains (SIGTERM after a short grace: that host stops accepting,
+finishes its requests in progress and exits). SIGTERM or SIGINT stop the host: each worker finishes its
 in-flight requests and publishes its capture, then the host prints `Stopped …` and a JSON summary line.
 The host owns the listening socket (so a port in use fails before any model loads, and connections
 that arrive before the workers are ready wait in its backlog); the workers inherit it and take turns
@@ -13,6 +15,7 @@ accepting (`server.py`).
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import select
@@ -28,13 +31,17 @@ from pathlib import Path
 from typing import TextIO
 
 from offline.endpoint.capture import endpoint_capture_uri
+from offline.endpoint.hosts import FAILED, STOP_WAIT, STOPPED, HostConflict, HostRecord, HostRegistry, NotStarting
 from offline.endpoint.settings import EndpointSettings, validate_name
-from offline.home import mlops_home
-from processing.atomic import atomic_write
 
 STARTUP_TIMEOUT = 120.0  # seconds for every worker to load the model and listen
 STOP_TIMEOUT = 10.0  # seconds for workers to finish in-flight requests before they are killed
 SUMMARY_PREFIX = "Summary: "
+# After the switch, how long the replaced host keeps accepting before it is told to stop: a proxy that read
+# the old route just before the switch still reaches it (and its answer is never cut off: draining lets
+# requests in progress finish).
+SWITCH_GRACE = 0.5
+HEALTH_TIMEOUT = 5.0  # seconds for GET /ping to answer once the workers are ready
 _MAX_RESTARTS = 5  # per minute; beyond that a crashing handler stops the host instead of looping
 
 
@@ -69,7 +76,15 @@ class HostSummary:
 
 
 class Host:
-    def __init__(self, settings: EndpointSettings, out: TextIO | None = None, err: TextIO | None = None):
+    def __init__(
+        self,
+        settings: EndpointSettings,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        host_id: str | None = None,
+    ):
+        """`host_id`: the row the SageMaker service created for this host (None: `mlops endpoint serve`,
+        which claims the name with a row of its own)."""
         self.settings = settings
         self.out = out or sys.stdout
         self.err = err or sys.stderr
@@ -81,7 +96,9 @@ class Host:
         self._status_r = self._status_w = -1
         self._buffer = b""
         self._listener: socket.socket | None = None
-        self._state_file = mlops_home(settings.home) / "endpoints" / f"{settings.name}.json"
+        self._hosts = HostRegistry.for_home(settings.home)
+        self._host_id = host_id
+        self._drainer: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -96,15 +113,29 @@ class Host:
         with tempfile.TemporaryDirectory(prefix="mlops-endpoint-") as scratch:
             try:
                 self._start(Path(scratch))
-            except HostError:
+                self._check_health()
+                replaced = self._go_live()
+            except HostError as e:
                 self._stop_workers()
                 self._release()
+                if self._host_id is not None:
+                    self._hosts.finish(self._host_id, FAILED, str(e))
                 raise
             self._say(f"Serving {self.settings.name} at {self.url}")
             self._describe()
-            code = self._supervise()
-            summary = self._stop_workers()
-            self._release()
+            if replaced:
+                self._drainer = threading.Thread(target=self._drain, args=(replaced,), name="drain", daemon=True)
+                self._drainer.start()
+            code = 1
+            try:
+                code = self._supervise()
+                summary = self._stop_workers()
+                self._release()
+                if self._drainer is not None:  # never leave the replaced host running behind us
+                    self._drainer.join(SWITCH_GRACE + STOP_WAIT + 5)
+            finally:
+                reason = "the host stopped" if code == 0 else "its workers kept crashing"
+                self._hosts.finish(self._host_id, STOPPED, reason)
         self._say(
             f"Stopped {summary.name}: {summary.requests} requests answered ({summary.answered_ok} ok), "
             f"{summary.captured} records captured in {summary.capture_files} files"
@@ -123,7 +154,34 @@ class Host:
         for _ in range(self.settings.workers):
             self._workers.append(self._spawn())
         self._await_ready(self._workers, STARTUP_TIMEOUT)
-        self._write_state()
+
+    def _check_health(self) -> None:
+        """GET /ping on the port, as SageMaker checks a container before it routes traffic to it."""
+        connection = http.client.HTTPConnection(self.settings.host, self.port, timeout=HEALTH_TIMEOUT)
+        try:
+            connection.request("GET", "/ping")
+            response = connection.getresponse()
+            body = response.read()
+        except OSError as e:
+            raise HostError(f"the ping health check failed: {e}") from None
+        finally:
+            connection.close()
+        if response.status != 200:
+            raise HostError(f"the ping health check answered {response.status}: {body[:200]!r}")
+
+    def _go_live(self) -> list[HostRecord]:
+        """Become the endpoint's route (the switch); returns the hosts this one replaces."""
+        try:
+            return self._hosts.promote(self._host_id, self.url, self.port)
+        except NotStarting as e:
+            raise HostError(f"stopped before the endpoint was ready ({e})") from None
+        except HostConflict as e:
+            raise HostError(str(e)) from None
+
+    def _drain(self, replaced: list[HostRecord]) -> None:
+        """Stop the hosts this one replaced: they finish the requests they have, then exit."""
+        time.sleep(SWITCH_GRACE)
+        self._hosts.stop(replaced, f"replaced by the host at {self.url}")
 
     def _spawn(self) -> _Worker:
         env = dict(os.environ)
@@ -193,6 +251,9 @@ class Host:
 
     def _stop_workers(self) -> HostSummary:
         summary = self._summary_or_new()
+        if self._listener is not None:  # refuse new connections at once (the workers close their copies too)
+            self._listener.close()
+            self._listener = None
         alive = [w.process for w in self._workers if w.process.poll() is None]
         for process in alive:
             with contextlib.suppress(ProcessLookupError):
@@ -220,9 +281,6 @@ class Host:
         if self._listener is not None:
             self._listener.close()
             self._listener = None
-        with contextlib.suppress(FileNotFoundError):
-            if self._owns_state_file():
-                self._state_file.unlink()
 
     def _absorb(self, event: dict) -> None:
         self._summary_or_new().add(event)
@@ -253,34 +311,24 @@ class Host:
         self.port = listener.getsockname()[1]
         self._listener = listener
         self.settings = _with_port(self.settings, self.port)
+        self._hosts.update(self._host_id, port=self.port, url=self.url)
 
     def _claim_name(self) -> None:
-        state = read_state(self.settings.name, self.settings.home)
-        if state is not None:
-            raise HostError(
-                f"endpoint {self.settings.name} is already being served at {state['url']} (pid {state['pid']}); "
-                "stop it first or choose another --endpoint-name"
-            )
-
-    def _write_state(self) -> None:
-        capture = self.settings.capture
-        state = {
-            "name": self.settings.name,
-            "url": self.url,
-            "pid": os.getpid(),
-            "workers": self.settings.workers,
-            "variant": self.settings.variant,
-            "model": self.settings.model_source,
-            "capture_uri": endpoint_capture_uri(capture, self.settings.name) if capture.enabled else None,
-            "started": time.time(),
-        }
-        atomic_write(self._state_file, json.dumps(state))
-
-    def _owns_state_file(self) -> bool:
-        try:
-            return json.loads(self._state_file.read_text(encoding="utf-8")).get("pid") == os.getpid()
-        except (OSError, ValueError):
-            return False
+        """The host's row: a new one for `mlops endpoint serve` (refused while another host serves the name),
+        the service's for a managed host."""
+        settings = self.settings
+        capture = endpoint_capture_uri(settings.capture, settings.name) if settings.capture.enabled else None
+        if self._host_id is None:
+            try:
+                record = self._hosts.create(
+                    settings.region, settings.name, managed=False, exclusive=True, pid=os.getpid()
+                )
+            except HostConflict as e:
+                raise HostError(str(e)) from None
+            self._host_id = record.id
+        else:
+            self._hosts.set_process(self._host_id, os.getpid())
+        self._hosts.update(self._host_id, model=settings.model_source, workers=settings.workers, capture_uri=capture)
 
     # -- events and output -------------------------------------------------------------------------------
 
@@ -317,32 +365,15 @@ class Host:
 
 
 def read_state(name: str, home: str | os.PathLike | None = None) -> dict | None:
-    """The running endpoint of that name (url, pid, capture_uri), or None if none is running.
+    """The running host that serves endpoint `name` (url, pid, capture_uri, …), or None if none does.
 
-    Raises SettingsError for a name SageMaker would refuse, before it becomes a path.
+    Raises SettingsError for a name SageMaker would refuse.
     """
-    path = mlops_home(home) / "endpoints" / f"{validate_name(name, 'endpoint name')}.json"
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    validate_name(name, "endpoint name")
+    record = HostRegistry.for_home(home).serving(None, name)
+    if record is None:
         return None
-    if not _alive(state.get("pid")):
-        with contextlib.suppress(OSError):
-            path.unlink()  # left by a host that was killed
-        return None
-    return state
-
-
-def _alive(pid) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return {**record.as_dict(), "name": record.endpoint}
 
 
 def _with_port(settings: EndpointSettings, port: int) -> EndpointSettings:

@@ -34,10 +34,15 @@ from offline.endpoint.artifact import (
 )
 from offline.endpoint.capture import endpoint_capture_uri
 from offline.endpoint.host import SUMMARY_PREFIX, Host, HostError
-from offline.endpoint.settings import HEADER_TIMEOUT, CaptureSettings, EndpointSettings, validate_name
+from offline.endpoint.settings import (
+    DEFAULT_ENVIRONMENT,
+    HEADER_TIMEOUT,
+    CaptureSettings,
+    EndpointSettings,
+    validate_name,
+)
 from offline.home import mlops_home
 
-DEFAULT_ENVIRONMENT = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 _SERVING = re.compile(r"^Serving (?P<name>\S+) at (?P<url>http://\S+)$")
 
 

@@ -126,6 +126,28 @@ def model_error(answer: Answer, endpoint: str, account: str, region: str) -> Wir
     return WireError(424, "ModelError", _json(body))
 
 
+def model_timeout(endpoint: str, account: str, region: str, seconds: float) -> WireError:
+    """The container did not answer in time: ModelError with status 0, as InvokeEndpoint reports it."""
+    message = (
+        f"Your invocation timed out while waiting for a response from container {CONTAINER_NAME} "
+        f"(the local limit is {seconds:g} s). Review the latency of the container, resolve the issue, and try again."
+    )
+    group = f"/aws/sagemaker/Endpoints/{endpoint}"
+    body = {
+        "ErrorCode": "SERVER_ERROR_FROM_MODEL",
+        "LogStreamArn": f"arn:aws:logs:{region}:{account}:log-group:{group}",
+        "Message": f'Received server error (0) from {CONTAINER_NAME} with message "{message}". See the log of '
+        f"endpoint {endpoint} for more information.",
+        "OriginalMessage": message,
+        "OriginalStatusCode": 0,
+    }
+    return WireError(424, "ModelError", _json(body))
+
+
+def service_unavailable(message: str) -> WireError:
+    return WireError(503, "ServiceUnavailable", _json({"message": message}))
+
+
 def _python_pattern(java: str) -> re.Pattern | None:
     """The few Java regex constructs AWS models use, in Python's dialect; None if it cannot be read."""
     text = java

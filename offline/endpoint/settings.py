@@ -15,6 +15,8 @@ from offline.defaults import LOCAL_ACCOUNT_ID, LOCAL_BUCKET, LOCAL_REGION
 from processing.names import InvalidName, check_name
 
 DEFAULT_CAPTURE_DESTINATION = f"s3://{LOCAL_BUCKET}/datacapture"
+# What the SageMaker SDK sets for a model whose handler is code/inference.py (framework mode of the image).
+DEFAULT_ENVIRONMENT = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 DEFAULT_VARIANT = "AllTraffic"  # the SDK's default production variant name
 CAPTURE_MODES = ("input", "output", "both")
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's Body limit and the container's MAX_CONTENT_LENGTH
@@ -66,6 +68,42 @@ class CaptureSettings:
     def destination_uri(self) -> str:
         return self.destination.rstrip("/")
 
+    @classmethod
+    def from_dict(cls, fields_: dict) -> CaptureSettings:
+        """The settings back from `dataclasses.asdict` / JSON (content types as lists)."""
+        types = {k: tuple(fields_[k]) for k in ("csv_content_types", "json_content_types") if k in fields_}
+        return cls(**{**fields_, **types})
+
+    @classmethod
+    def from_data_capture_config(cls, config: dict | None) -> CaptureSettings:
+        """An endpoint config's DataCaptureConfig, read as SageMaker reads it.
+
+        No config: no capture. `EnableCapture` defaults to true. `CaptureOptions` Input, Output, both, or
+        InputAndOutput. Without `CaptureContentTypeHeader` no content type is declared, so every payload is
+        captured base64-encoded, as SageMaker does (the SDK's DataCaptureConfig always declares text/csv and
+        application/json). Raises SettingsError for a destination the local store cannot hold.
+        """
+        if not config:
+            return cls(enabled=False)
+        modes = {option.get("CaptureMode") for option in config.get("CaptureOptions") or ()}
+        if "InputAndOutput" in modes or {"Input", "Output"} <= modes:
+            mode = "both"
+        elif modes == {"Input"}:
+            mode = "input"
+        elif modes == {"Output"}:
+            mode = "output"
+        else:
+            raise SettingsError("CaptureOptions must name Input, Output or InputAndOutput")
+        header = config.get("CaptureContentTypeHeader") or {}
+        return cls(
+            enabled=config.get("EnableCapture", True),
+            percentage=float(config.get("InitialSamplingPercentage", 100)),
+            destination=config.get("DestinationS3Uri", ""),
+            mode=mode,
+            csv_content_types=tuple(header.get("CsvContentTypes") or ()),
+            json_content_types=tuple(header.get("JsonContentTypes") or ()),
+        )
+
 
 @dataclass(frozen=True)
 class EndpointSettings:
@@ -104,10 +142,28 @@ class EndpointSettings:
     @classmethod
     def from_json(cls, text: str) -> EndpointSettings:
         raw = json.loads(text)
-        capture = raw.pop("capture")
-        for key in ("csv_content_types", "json_content_types"):
-            capture[key] = tuple(capture[key])
-        return cls(capture=CaptureSettings(**capture), **raw)
+        return cls(capture=CaptureSettings.from_dict(raw.pop("capture")), **raw)
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """What a managed host serves: the model's container, the variant and its capture, as plain data."""
+
+    model_data: str  # s3:// URI in the local object store
+    environment: dict[str, str] = field(default_factory=dict)
+    model_source: str = ""  # the package ARN or the model data, for `mlops endpoint list` and the log
+    variant: str = "AllTraffic"
+    workers: int = 1
+    capture: CaptureSettings = field(default_factory=lambda: CaptureSettings(enabled=False))
+    header_timeout: float = HEADER_TIMEOUT
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> LaunchSpec:
+        raw = json.loads(text)
+        return cls(capture=CaptureSettings.from_dict(raw.pop("capture")), **raw)
 
 
 def validate_name(name: str, what: str) -> str:

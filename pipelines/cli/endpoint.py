@@ -1,6 +1,12 @@
-"""`mlops endpoint serve`: a model package served locally as a SageMaker endpoint with data capture."""
+"""`mlops endpoint serve | list | stop | delete`: local SageMaker endpoints.
+
+`serve` runs a host in the foreground; endpoints created through the local SageMaker service
+(CreateEndpoint, the deploy workflow) run in the background, and `list`, `stop` and `delete` manage both.
+"""
 
 from __future__ import annotations
+
+import json
 
 import click
 
@@ -125,3 +131,83 @@ def group() -> None:
 
 
 group.add_command(serve_command)
+
+
+@group.command("list")
+@click.option("--region", default=None, help="Region of the local SageMaker service. Default: us-east-1.")
+@click.option("--json", "as_json", is_flag=True, help="Print the endpoints as JSON.")
+def list_command(region: str | None, as_json: bool) -> None:
+    """Endpoints of this MLOPS_HOME with their status, URL, model and host pid.
+
+    Status is DescribeEndpoint's (Creating, InService, Updating, OutOfService, Failed, Deleting); `Serving`
+    marks a host of `mlops endpoint serve`, which has no SageMaker endpoint. URL and PID are those of the
+    host that serves the endpoint now (an UpdateEndpoint moves it to a new port).
+    """
+    from offline.endpoint.manage import list_endpoints
+
+    lines = list_endpoints(region=region or _default_region())
+    if as_json:
+        click.echo(json.dumps([line.as_dict() for line in lines], indent=2))
+        return
+    if not lines:
+        click.echo("no endpoints")
+        return
+    width = max(len(line.name) for line in lines) + 2
+    click.echo(f"{'NAME':<{width}}{'STATUS':<14}{'URL':<24}{'PID':<9}MODEL")
+    for line in lines:
+        click.echo(
+            f"{line.name:<{width}}{line.status:<14}{line.url or '-':<24}{line.pid or '-'!s:<9}{line.model or '-'}"
+        )
+        if line.failure_reason:
+            click.echo(f"{'':<{width}}{line.failure_reason}")
+
+
+@group.command("stop")
+@click.argument("name")
+@click.option("--region", default=None, help="Region of the local SageMaker service. Default: us-east-1.")
+def stop_command(name: str, region: str | None) -> None:
+    """Stop the host of endpoint NAME (requests in progress finish first).
+
+    The endpoint stays: DescribeEndpoint reads OutOfService until UpdateEndpoint starts a host again, and
+    `mlops endpoint delete` removes it.
+    """
+    from offline.endpoint.manage import ManageError, stop_endpoint
+
+    try:
+        stopped = stop_endpoint(name, region=region or _default_region())
+    except ManageError as e:
+        _refuse(str(e))
+    if not stopped:
+        click.echo(f"{name} has no running host")
+        return
+    for record in stopped:
+        click.echo(f"Stopped {name}: host pid {record.pid} ({record.url or 'not yet listening'})")
+
+
+@group.command("delete")
+@click.argument("name")
+@click.option("--region", default=None, help="Region of the local SageMaker service. Default: us-east-1.")
+def delete_command(name: str, region: str | None) -> None:
+    """Delete endpoint NAME (DeleteEndpoint): stop its hosts and remove it.
+
+    Its endpoint configuration and model stay, as on SageMaker.
+    """
+    from offline.endpoint.manage import ManageError, delete_endpoint
+
+    try:
+        delete_endpoint(name, region=region or _default_region())
+    except ManageError as e:
+        _refuse(str(e))
+    click.echo(f"Deleted endpoint {name} (its endpoint configuration and model are kept)")
+
+
+def _refuse(message: str) -> None:
+    """Bad input (an unknown or malformed name, an endpoint in the wrong state): the reason, exit 2."""
+    click.echo(f"Error: {message}", err=True)
+    raise SystemExit(exit_codes.USAGE)
+
+
+def _default_region() -> str:
+    from offline.defaults import LOCAL_REGION
+
+    return LOCAL_REGION

@@ -48,7 +48,7 @@ def list_loops(obj: dict, status: str | None, flow: str | None, as_json: bool) -
         return
     click.echo(f"{'LOOP':<40}{'STATUS':<12}{'ANSWERS':<9}{'CREATED':<26}FLOW DEFINITION")
     for i in found:
-        answers = f"{i.answers}/{i.task_count}"
+        answers = f"{i.answers}/{i.required_answers}"
         flow_name = i.flow_definition_arn.rsplit("/", 1)[-1]
         click.echo(f"{i.name:<40}{i.status:<12}{answers:<9}{_iso(i.creation_ms):<26}{flow_name}")
 
@@ -148,7 +148,9 @@ def answer(obj: dict, loop: str, worker: str, label: str | None, reason: str | N
         done = _loops().answer(region, loop, worker, content)
     except ServiceError as e:
         _fail(e.message)
-    click.echo(f"recorded the answer of {worker} to {loop} ({done.answers}/{done.task_count})")
+    click.echo(f"recorded the answer of {worker} to {loop} ({done.answers}/{done.required_answers})")
+    if done.escalations and done.status == "InProgress" and done.answers == done.task_count:
+        click.echo(f"{loop}: the answers tie; it waits for one more reviewer")
     if done.output_s3_uri:
         click.echo(f"{loop} is Completed: {done.output_s3_uri}")
 
@@ -394,3 +396,153 @@ def _times(start: str | None, end: str | None):
     if begin and finish and begin >= finish:
         raise MonitorInputError(f"--start ({start}) must be before --end ({end})")
     return begin, finish
+
+
+# -- the reviewer portal: serve, add-worker, stats, audit ---------------------------------------------------
+def _portal_address(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from pipelines.cli.local import _address
+
+    return _address(ctx, param, value)
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    return ipaddress.ip_address(host).is_loopback
+
+
+@group.command("serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    callback=_portal_address,
+    help="Address to listen on. Anything but loopback lets other machines reach the sign-in page.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8088, show_default=True, help="0 picks a free port.")
+@click.pass_obj
+def serve(obj: dict, host: str, port: int) -> None:
+    """Serve the reviewer portal: workers sign in and answer the loops of their work teams in a browser.
+
+    Prints "Serving the review portal on http://HOST:PORT" and runs until Ctrl-C or SIGTERM.
+    """
+    from review.portal.app import Portal, create_app
+    from review.portal.server import BindError, bind, url_of
+    from review.portal.server import serve as run
+
+    try:
+        sock = bind(host, port)
+    except BindError as e:
+        raise click.UsageError(str(e)) from None
+    app = create_app(Portal(region=obj["region"]))
+    click.echo(f"Serving the review portal on {url_of(sock)}")
+    if not _is_loopback(host):
+        click.echo(f"Warning: listening on {host}, reachable from other machines; use HTTPS in front of it.", err=True)
+    run(app, sock)
+
+
+@group.command("add-worker")
+@click.argument("name")
+@click.option("--team", default="default", show_default=True, help="The private work team the worker joins.")
+@click.option("--admin", is_flag=True, help="May see the statistics page (/admin).")
+@click.option("--new-secret", is_flag=True, help="Give an existing worker a new secret (signs them out).")
+@click.pass_obj
+def add_worker(obj: dict, name: str, team: str, admin: bool, new_secret: bool) -> None:
+    """Add NAME to a work team of the local workforce; a new worker's secret is printed once, last.
+
+    Flow definitions whose WorkteamArn is the team's ARN (printed) send their loops to its members.
+    """
+    from review.portal.audit import WORKER_ADDED, AuditLog
+    from review.portal.workforce import Workforce, WorkforceError, team_arn
+
+    workforce = Workforce.for_home()
+    try:
+        added = workforce.add_worker(name, team, admin=admin, new_secret=new_secret)
+    except WorkforceError as e:
+        _fail(str(e))
+    AuditLog(workforce.db).append(WORKER_ADDED, name, detail=f"team {team}" + (", new secret" if new_secret else ""))
+    what = "added" if added.created else "joined" if added.joined else "updated"
+    click.echo(f"worker {name} {what}: team {team} ({team_arn(obj['region'], team)})")
+    if added.secret is None:
+        click.echo(f"{name} keeps their secret (--new-secret makes another)")
+        return
+    click.echo(f"{name}'s secret, shown only now (sign in with it at the portal):")
+    click.echo(added.secret)
+
+
+@group.command("stats")
+@click.option("--flow", "flow", default=None, help="Only loops of this flow definition (name or ARN).")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@click.pass_obj
+def stats(obj: dict, flow: str | None, as_json: bool) -> None:
+    """Consensus, escalations and agreement: Cohen's kappa per reviewer pair, Krippendorff's alpha overall."""
+    from dataclasses import asdict
+
+    from review.portal.stats import review_stats
+
+    loops = _loops()
+    flow_arn = None
+    if flow:
+        flow_arn = flow if flow.startswith("arn:") else loops.resources.arn(obj["region"], "flow-definition", flow)
+    found = review_stats(loops.db, obj["region"], flow_arn)
+    if as_json:
+        click.echo(json.dumps(asdict(found), indent=2))
+        return
+    click.echo(
+        f"{found.answered_loops} loops answered ({found.answers} answers), {found.completed} completed, "
+        f"{found.escalated} escalated after a tie"
+    )
+    outcome = ", ".join(f"{k} {v}" for k, v in found.consensus.items()) or "none completed yet"
+    click.echo(f"consensus of completed loops: {outcome}")
+    agreement = found.agreement
+    alpha = "undefined" if agreement.alpha is None else f"{agreement.alpha:.3f}"
+    click.echo(f"Krippendorff's alpha (nominal): {alpha} over {agreement.alpha_items} loops with two or more labels")
+    if not agreement.pairs:
+        click.echo("Cohen's kappa: no two reviewers have labelled the same loop")
+        return
+    click.echo("Cohen's kappa per reviewer pair:")
+    for pair in agreement.pairs:
+        kappa = "undefined" if pair.kappa is None else f"{pair.kappa:.3f}"
+        observed = "-" if pair.observed is None else f"{pair.observed:.3f}"
+        click.echo(f"  {pair.first} and {pair.second}: kappa {kappa}, agreement {observed} over {pair.items} loops")
+
+
+@group.command("audit")
+@click.option("--loop", "loop", default=None, help="Only this loop (name or ARN).")
+@click.option("--worker", default=None, help="Only this worker.")
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+@click.pass_obj
+def audit(obj: dict, loop: str | None, worker: str | None, as_json: bool) -> None:
+    """The portal's audit trail, oldest first: who signed in, opened and answered which loop, and when."""
+    from review.portal.audit import AuditLog
+
+    loops = _loops()
+    loop_arn = None
+    if loop:
+        loop_arn = loop if loop.startswith("arn:") else loops.arn(obj["region"], loop)
+    entries = AuditLog(loops.db).entries(loop_arn=loop_arn, worker=worker)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "time": _iso(e.at_ms),
+                        "worker": e.worker,
+                        "action": e.action,
+                        "loop": e.loop_arn,
+                        "detail": e.detail,
+                    }
+                    for e in entries
+                ],
+                indent=2,
+            )
+        )
+        return
+    if not entries:
+        click.echo(
+            "no audit entries" + (f" of loop {loop}" if loop else "") + (f" of worker {worker}" if worker else "")
+        )
+        return
+    for e in entries:
+        name = e.loop_arn.rsplit("/", 1)[-1] if e.loop_arn else "-"
+        click.echo(f"{_iso(e.at_ms)}  {e.worker or '-':<20} {e.action:<16} {name:<40} {e.detail or ''}".rstrip())

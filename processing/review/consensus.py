@@ -1,5 +1,7 @@
 """Consensus over one loop's answers (TaskCount workers): the majority label is the ground truth; a tie is
-disputed and yields none. A pure function of the labels, so escalation (a later milestone) can wrap it.
+disputed and yields none. Escalation wraps it: a tie when a loop's required answers are in asks for one
+more reviewer, once per loop (MAX_ESCALATIONS), so `consensus()` over all the answers decides after the
+extra vote (1-1 becomes 2-1); a tie that remains after it stays disputed, and the loop completes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 AGREED = "agreed"  # one label has more votes than any other
 DISPUTED = "disputed"  # two labels tie for the most votes
 UNLABELLED = "unlabelled"  # no answer gave a label
+MAX_ESCALATIONS = 1  # one extra reviewer per loop: TaskCount (1-3, as A2I allows) + 1 answers at most
 
 
 @dataclass(frozen=True)
@@ -36,3 +39,12 @@ def consensus(labels: Iterable[int | None]) -> Consensus:
     if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
         return Consensus(None, DISPUTED, dict(sorted(votes.items())), len(labels))
     return Consensus(ranked[0][0], AGREED, dict(sorted(votes.items())), len(labels))
+
+
+def needs_escalation(labels: Iterable[int | None], escalations: int) -> bool:
+    """Whether a loop whose required answers are all in (these labels) should ask for one more answer.
+
+    Only a tie does (an unlabelled loop gains nothing from another vote), and only while the loop has had
+    fewer than MAX_ESCALATIONS escalations, so a loop always completes after TaskCount + 1 answers at most.
+    """
+    return escalations < MAX_ESCALATIONS and consensus(labels).status == DISPUTED

@@ -133,6 +133,9 @@ def test_task_count_answers_make_a_majority_and_a_tie_is_disputed(home, a2i):
         assert mlops(home, "answer", "majority", "--worker", worker, "--label", label).exit_code == 0
     for worker, answer in (("ana", '{"label": {"label": "1"}}'), ("ben", '{"label": {"label": "0"}}'), ("cy", "{}")):
         assert mlops(home, "answer", "tied", "--worker", worker, "--answer-json", answer).exit_code == 0
+    # a tie at TaskCount escalates to one more reviewer (once); an extra vote without a label leaves it tied
+    assert a2i.describe_human_loop(HumanLoopName="tied")["HumanLoopStatus"] == "InProgress"
+    assert mlops(home, "answer", "tied", "--worker", "dee", "--answer-json", "{}").exit_code == 0
     results = {}
     for name in ("majority", "tied"):
         uri = a2i.describe_human_loop(HumanLoopName=name)["HumanLoopOutput"]["OutputS3Uri"]

@@ -9,6 +9,10 @@ both: never a Completed loop without its output.json, never a lost answer.
 
 Starting a loop is one statement (an INSERT … SELECT from its flow definition: one transaction, one
 commit) and parses nothing but its input.
+
+Escalation (the reviewer portal's rule, applied to every answer so the portal and `mlops review answer`
+leave the same statuses): when the answers reach the loop's required number and their labels tie
+(`processing.review.consensus.needs_escalation`), the loop asks for one more answer and stays InProgress.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import re
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -41,6 +46,9 @@ from offline.aws.shapes import epoch_seconds
 from offline.home import mlops_home
 from offline.state import StateDB, register_schema
 from offline.store import ObjectStore
+from processing.review.answers import parse_label
+from processing.review.consensus import needs_escalation
+from processing.review.task_input import read_label_spec
 
 COMPONENT = "human_loops"
 IN_PROGRESS, COMPLETED, STOPPED, FAILED = "InProgress", "Completed", "Stopped", "Failed"
@@ -86,7 +94,18 @@ register_schema(
             identity TEXT NOT NULL,
             PRIMARY KEY (loop_arn, worker_id)
         );
+        """,
+        # v2, for the reviewer portal: escalations (each asks for one answer beyond TaskCount), and the review
+        # input's probability, read once when the loop starts, in a covering index: a worker's queue is then
+        # counted and ordered by uncertainty from the index alone, without parsing 10,000 inputs per page.
         """
+        ALTER TABLE a2i_human_loops ADD COLUMN escalations INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE a2i_human_loops ADD COLUMN probability REAL;
+        UPDATE a2i_human_loops SET probability = json_extract(input_content, '$.probability')
+            WHERE json_type(input_content, '$.probability') IN ('real', 'integer');
+        CREATE INDEX a2i_human_loops_open ON a2i_human_loops
+            (status, flow_definition_arn, region, probability, creation_ms, name, expires_ms, arn);
+        """,
     ],
 )
 
@@ -104,6 +123,22 @@ class LoopInfo:
     output_s3_uri: str | None
     failure_code: str | None
     failure_reason: str | None
+    escalations: int = 0  # ties that asked for one more answer each
+
+    @property
+    def required_answers(self) -> int:
+        """Answers that complete the loop: TaskCount, plus one per escalation."""
+        return self.task_count + self.escalations
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """An open loop as a worker's queue lists it."""
+
+    name: str
+    flow_definition_arn: str
+    creation_ms: int
+    probability: float | None
 
 
 @dataclass(frozen=True)
@@ -111,6 +146,11 @@ class LoopDetail:
     info: LoopInfo
     input_content: Any
     answers: list[Answer]
+
+
+def valid_worker_name(worker: object) -> bool:
+    """1-64 letters, digits and . _ @ + -, starting with a letter or digit (a worker's name everywhere)."""
+    return isinstance(worker, str) and _WORKER.fullmatch(worker) is not None
 
 
 def local_identity(worker: str) -> dict[str, str]:
@@ -169,8 +209,8 @@ class HumanLoops:
             inserted = conn.execute(
                 "INSERT INTO a2i_human_loops (arn, region, name, flow_definition_arn, flow_definition_name,"
                 " s3_output_path, task_count, status, creation_ms, updated_ms, expires_ms, input_content,"
-                " input_digest, data_attributes)"
-                " SELECT ?, ?, ?, arn, name, s3_output_path, task_count, ?, ?, ?, ? + availability_seconds * 1000, ?, ?, ?"
+                " input_digest, data_attributes, probability)"
+                " SELECT ?, ?, ?, arn, name, s3_output_path, task_count, ?, ?, ?, ? + availability_seconds * 1000, ?, ?, ?, ?"
                 f" FROM {FLOW_TABLE} WHERE arn = ? AND region = ? AND status = 'Active'",
                 (
                     arn,
@@ -183,6 +223,7 @@ class HumanLoops:
                     content,
                     digest,
                     _json_or_none(attributes),
+                    _probability(parsed),
                     flow_arn,
                     region,
                 ),
@@ -287,13 +328,18 @@ class HumanLoops:
         *,
         acceptance_ms: int | None = None,
         identity: dict[str, str] | None = None,
+        record: Callable[[sqlite3.Connection, LoopInfo], None] | None = None,
     ) -> LoopInfo:
-        """Record one worker's answer (crowd-form's `taskAnswers[0]`); the TaskCount-th completes the loop.
+        """Record one worker's answer (crowd-form's `taskAnswers[0]`); the last required one completes the loop.
 
-        Unknown loop: ResourceNotFoundException. A loop not in progress, or a worker who answered it
-        already: ConflictException. A bad worker name or answer: ValidationException. Nothing is stored then.
+        The required answers are TaskCount, plus one when the labels tie at TaskCount (escalation, once):
+        the returned info says which happened (`escalations` grew, or the status is Completed).
+        `record(conn, info)` runs inside the answer's transaction (the portal's audit line), so both are
+        stored or neither. Unknown loop: ResourceNotFoundException. A loop not in progress, or a worker who
+        answered it already: ConflictException. A bad worker name or answer: ValidationException. Nothing
+        is stored then.
         """
-        if not isinstance(worker, str) or not _WORKER.fullmatch(worker):
+        if not valid_worker_name(worker):
             raise ValidationException(
                 f"worker {worker!r}: 1-64 letters, digits and . _ @ + -, starting with a letter or digit"
             )
@@ -331,27 +377,38 @@ class HumanLoops:
                     " submission_ms, answer_content, identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (info.arn, worker_key, worker, info.answers + 1, accepted, now, answer_json, json.dumps(identity)),
                 )
-                status, output = IN_PROGRESS, None
-                if info.answers + 1 >= info.task_count:
-                    output = output_uri(row["s3_output_path"], row["flow_definition_name"], name, row["creation_ms"])
-                    document = output_document(
-                        info.flow_definition_arn,
-                        name,
-                        json.loads(row["input_content"]),
-                        self._answers(conn, info.arn),
-                    )
-                    written = output
-                    self.store.put_bytes(output, encode(document), content_type="application/json")
-                    status = COMPLETED
-                    conn.execute(
-                        "UPDATE a2i_human_loops SET status = ?, output_s3_uri = ?, updated_ms = ? WHERE arn = ?",
-                        (COMPLETED, output, now, info.arn),
-                    )
+                status, output, escalations = IN_PROGRESS, None, info.escalations
+                if info.answers + 1 >= info.required_answers:
+                    task_input = json.loads(row["input_content"])
+                    answers = self._answers(conn, info.arn)
+                    if needs_escalation(_labels(task_input, answers), info.escalations):
+                        escalations += 1
+                        conn.execute(
+                            "UPDATE a2i_human_loops SET escalations = ?, updated_ms = ? WHERE arn = ?",
+                            (escalations, now, info.arn),
+                        )
+                    else:
+                        output = output_uri(
+                            row["s3_output_path"], row["flow_definition_name"], name, row["creation_ms"]
+                        )
+                        document = output_document(info.flow_definition_arn, name, task_input, answers)
+                        written = output
+                        self.store.put_bytes(output, encode(document), content_type="application/json")
+                        status = COMPLETED
+                        conn.execute(
+                            "UPDATE a2i_human_loops SET status = ?, output_s3_uri = ?, updated_ms = ? WHERE arn = ?",
+                            (COMPLETED, output, now, info.arn),
+                        )
+                done = replace(
+                    info, status=status, answers=info.answers + 1, output_s3_uri=output, escalations=escalations
+                )
+                if record is not None:
+                    record(conn, done)
         except BaseException:
             if written is not None:  # the commit did not happen: no output.json for a loop still in progress
                 self.store.delete(written)
             raise
-        return replace(info, status=status, answers=info.answers + 1, output_s3_uri=output)
+        return done
 
     def loops(
         self, region: str | None = None, status: str | None = None, flow_arn: str | None = None
@@ -378,6 +435,75 @@ class HumanLoops:
         row = self._row(self.arn(region, name))
         answers = self._answers(self.db.conn, row["arn"])
         return LoopDetail(self._info(row, answers=len(answers)), json.loads(row["input_content"]), answers)
+
+    def open_for(
+        self,
+        region: str,
+        flow_arns: Sequence[str],
+        worker: str,
+        *,
+        threshold: float,
+        limit: int,
+        offset: int = 0,
+        identity: dict[str, str] | None = None,
+        count: bool = True,
+    ) -> tuple[int | None, list[QueueItem]]:
+        """A worker's queue: loops of these flow definitions in progress that the worker has not answered,
+        most uncertain first (|probability - threshold|, then creation time and name), then inputs without a
+        probability, oldest first. Returns how many there are in all (None unless `count`), and the page
+        `offset … offset + limit`.
+
+        A loop in progress always lacks answers (the last required one completes it), so every loop listed
+        still needs one; the worker's own answer is what rules a loop out. Every query walks the covering
+        index `a2i_human_loops_open` in its order (probabilities at or above the threshold upwards, those
+        below downwards, then the ones without), reading offset + limit entries of each, so a page costs
+        what it shows, not the size of the queue.
+        """
+        if not flow_arns:
+            return (0 if count else None), []
+        identity = identity or local_identity(worker)
+        worker_key = worker_id(identity["issuer"], identity["sub"])
+        now, wanted = _now_ms(), offset + limit
+        total = None
+        if count:
+            marks = ", ".join("?" * len(flow_arns))
+            total = self.db.query_one(
+                f"SELECT COUNT(*) {_OPEN.format(flows=f'IN ({marks})')}", (*flow_arns, region, now, worker_key)
+            )[0]
+        if not limit or (total is not None and offset >= total):
+            return total, []
+        ranked = []
+        for flow_arn in flow_arns:
+            base = (flow_arn, region, now, worker_key)
+            walks = (
+                ("AND probability >= ? ORDER BY probability, creation_ms, name", (threshold,)),
+                ("AND probability < ? ORDER BY probability DESC, creation_ms, name", (threshold,)),
+                ("AND probability IS NULL ORDER BY creation_ms, name", ()),
+            )
+            for tail, extra in walks:
+                rows = self.db.query(
+                    f"SELECT name, creation_ms, probability {_OPEN.format(flows='= ?')} {tail} LIMIT ?",
+                    (*base, *extra, wanted),
+                )
+                for r in rows:
+                    p = r["probability"]
+                    key = (
+                        (0, abs(p - threshold), r["creation_ms"], r["name"])
+                        if p is not None
+                        else (1, 0.0, r["creation_ms"], r["name"])
+                    )
+                    ranked.append((key, QueueItem(r["name"], flow_arn, r["creation_ms"], p)))
+        ranked.sort(key=lambda entry: entry[0])
+        return total, [item for _, item in ranked[offset:wanted]]
+
+    def answered_by(self, arn: str, worker: str, identity: dict[str, str] | None = None) -> bool:
+        """Whether the worker has answered the loop already."""
+        identity = identity or local_identity(worker)
+        key = worker_id(identity["issuer"], identity["sub"])
+        return (
+            self.db.query_one("SELECT 1 FROM a2i_human_answers WHERE loop_arn = ? AND worker_id = ?", (arn, key))
+            is not None
+        )
 
     # -- helpers ---------------------------------------------------------------------------------------
 
@@ -410,6 +536,7 @@ class HumanLoops:
             output_s3_uri=row["output_s3_uri"],
             failure_code=code,
             failure_reason=reason,
+            escalations=row["escalations"],
         )
 
     @staticmethod
@@ -428,8 +555,26 @@ class HumanLoops:
         ]
 
 
+# Open loops of some flow definitions that a worker has not answered, read from the covering index alone
+# (`flows` is "= ?" or "IN (?, …)"; then region, now, the worker's id).
+_OPEN = (
+    "FROM a2i_human_loops l INDEXED BY a2i_human_loops_open"
+    " WHERE status = 'InProgress' AND flow_definition_arn {flows} AND region = ?"
+    " AND (expires_ms IS NULL OR expires_ms > ?)"
+    " AND NOT EXISTS (SELECT 1 FROM a2i_human_answers a WHERE a.loop_arn = l.arn AND a.worker_id = ?)"
+)
+
 # The status a loop has now: InProgress past its availability lifetime is Failed (Expired).
 _STATUS_SQL = "CASE WHEN l.status = 'InProgress' AND l.expires_ms IS NOT NULL AND l.expires_ms <= ? THEN 'Failed' ELSE l.status END"
+
+
+def _labels(task_input: Any, answers: list[Answer]) -> list[int | None]:
+    """Each answer's label, read with the input's class names when it is this project's review input."""
+    try:
+        spec = read_label_spec(task_input) if isinstance(task_input, dict) else None
+    except ValueError:
+        spec = None
+    return [parse_label(a.answer_content, spec) for a in answers]
 
 
 def loops_being_answered(conn, flow_arn: str) -> list[str]:
@@ -444,6 +589,14 @@ def loops_being_answered(conn, flow_arn: str) -> list[str]:
 
 def delete_loops_of_flow(conn, flow_arn: str) -> None:
     conn.execute("DELETE FROM a2i_human_loops WHERE flow_definition_arn = ?", (flow_arn,))
+
+
+def _probability(task_input: dict) -> float | None:
+    """The review input's probability (what the portal's queue orders by), when it has a finite number."""
+    value = task_input.get("probability")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) == float("inf"):
+        return None
+    return float(value)
 
 
 def _json_or_none(value: Any) -> str | None:

@@ -14,6 +14,7 @@ from offline.aws.constants import LOCAL_ACCOUNT_ID
 from offline.aws.protocols import Context
 from offline.aws.protocols.json import JsonProtocol
 from offline.aws.sagemaker.backend import ModelRegistry
+from offline.aws.sagemaker.endpoints import Hosting, hosting_operation
 from offline.aws.sagemaker.errors import ValidationException
 from offline.aws.sagemaker.human_review import HumanReviewResources
 from offline.aws.service import Service, operation
@@ -27,12 +28,29 @@ class SageMakerService(Service):
         model = service_model(self.name)
         super().__init__(JsonProtocol(model))
         self.registry = ModelRegistry(runtime.db, LOCAL_ACCOUNT_ID)
+        self.hosting = Hosting(runtime, self.registry)
         self.human_review = HumanReviewResources(runtime.db, runtime.store, runtime.home, LOCAL_ACCOUNT_ID)
 
     def validate(self, op: OperationModel, params: dict) -> None:
         problem = validation_errors(op.input_shape, params)
         if problem:
             raise ValidationException(problem)
+
+    # -- models, endpoint configurations, endpoints: offline/aws/sagemaker/endpoints.py ---------------------
+
+    create_model = hosting_operation("CreateModel")
+    describe_model = hosting_operation("DescribeModel")
+    delete_model = hosting_operation("DeleteModel")
+    list_models = hosting_operation("ListModels")
+    create_endpoint_config = hosting_operation("CreateEndpointConfig")
+    describe_endpoint_config = hosting_operation("DescribeEndpointConfig")
+    delete_endpoint_config = hosting_operation("DeleteEndpointConfig")
+    list_endpoint_configs = hosting_operation("ListEndpointConfigs")
+    create_endpoint = hosting_operation("CreateEndpoint")
+    describe_endpoint = hosting_operation("DescribeEndpoint")
+    update_endpoint = hosting_operation("UpdateEndpoint")
+    delete_endpoint = hosting_operation("DeleteEndpoint")
+    list_endpoints = hosting_operation("ListEndpoints")
 
     # -- model package groups --------------------------------------------------------------------------
 

@@ -41,10 +41,10 @@ def test_local_session_needs_no_credentials_or_network(tmp_path, monkeypatch, no
         "DescribeInstances (ec2) is not implemented by the local runtime",
     )
     with pytest.raises(ClientError) as e:
-        session.client("sagemaker-runtime").invoke_endpoint(EndpointName="e", Body=b"1")
+        session.client("sagemaker-runtime").invoke_endpoint_async(EndpointName="e", InputLocation="s3://b/k")
     assert (
         e.value.response["Error"]["Message"]
-        == "InvokeEndpoint (sagemaker-runtime) is not implemented by the local runtime"
+        == "InvokeEndpointAsync (sagemaker-runtime) is not implemented by the local runtime"
     )
 
 

@@ -109,6 +109,7 @@ def test_the_built_in_table_names_botocore_services():
         "s3",
         "sagemaker",
         "sagemaker-a2i-runtime",
+        "sagemaker-runtime",
         "stepfunctions",
         "sts",
     }
@@ -157,9 +158,9 @@ def test_s3_paths_that_look_like_other_services_stay_s3(stubs):
 def test_a_request_no_local_service_matches_is_a_clear_error(stubs):
     router = Router(SERVICES.values())
     with pytest.raises(Exception) as e:
-        router.route(_signed("POST", "/endpoints/e/invocations", "sagemaker"), "sagemaker")
+        router.route(_signed("POST", "/models/e/invocations", "sagemaker"), "sagemaker")
     assert e.value.code == "NotImplemented" and e.value.status == 501
-    assert "POST /endpoints/e/invocations, signed for sagemaker, matches no operation" in e.value.message
+    assert "POST /models/e/invocations, signed for sagemaker, matches no operation" in e.value.message
     with pytest.raises(Exception) as e:
         router.route(_signed("POST", "/", "dynamodb", {"X-Amz-Target": "DynamoDB_20120810.ListTables"}), "dynamodb")
     assert e.value.message == "ListTables (dynamodb) is not implemented by the local runtime"
@@ -231,10 +232,10 @@ def test_unregistered_services_get_not_implemented_in_their_own_format(clients):
         "Message": "ListRules (events) is not implemented by the local runtime",
     }
     with pytest.raises(ClientError) as e:  # signs as sagemaker, like two services that are served
-        clients("sagemaker-runtime").invoke_endpoint(EndpointName="e", Body=b"1")
+        clients("sagemaker-featurestore-runtime").get_record(FeatureGroupName="g", RecordIdentifierValueAsString="r")
     assert e.value.response["Error"]["Code"] == "NotImplemented"
     message = e.value.response["Error"]["Message"]
-    assert "POST /endpoints/e/invocations, signed for sagemaker, matches no operation" in message
+    assert "GET /FeatureGroup/g, signed for sagemaker, matches no operation" in message
     with pytest.raises(ClientError) as e:
         clients("iam").list_users()
     assert e.value.response["Error"]["Message"] == "ListUsers (iam) is not implemented by the local runtime"

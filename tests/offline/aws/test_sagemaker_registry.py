@@ -361,8 +361,8 @@ def test_tags_on_groups_and_packages(aws):
 def test_unimplemented_operations_fail_clearly(aws):
     sm = aws.client("sagemaker")
     with pytest.raises(ClientError) as e:
-        sm.list_endpoints()
-    assert error(e) == ("NotImplemented", "ListEndpoints (sagemaker) is not implemented by the local runtime")
+        sm.list_training_jobs()
+    assert error(e) == ("NotImplemented", "ListTrainingJobs (sagemaker) is not implemented by the local runtime")
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
 
 

@@ -110,3 +110,88 @@ def error_message(body: bytes) -> str:
     document = json.loads(body)
     assert set(document) == {"code", "type", "message"}, document
     return document["message"]
+
+
+# -- endpoints created through the local SageMaker service (hosts run detached, recorded in the state DB) --
+
+
+@pytest.fixture(scope="session")
+def model_tar_v2(tmp_path_factory, splits_dir) -> Path:
+    """A second model version: 10 boosting rounds instead of 100, so its probabilities differ."""
+    import io
+    import tarfile
+
+    import numpy as np
+    import xgboost as xgb
+
+    from tests.conftest import REPO, SEED_HYPERPARAMETERS
+
+    train = np.loadtxt(splits_dir / "train" / "train.csv", delimiter=",")
+    booster = xgb.train(SEED_HYPERPARAMETERS, xgb.DMatrix(train[:, 1:], label=train[:, 0]), num_boost_round=10)
+    out = tmp_path_factory.mktemp("model-v2") / "model.tar.gz"
+    data = bytes(booster.save_raw(raw_format="ubj"))
+    with tarfile.open(out, "w:gz") as tar:
+        info = tarfile.TarInfo("xgboost-model")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+        tar.add(REPO / "inference" / "inference.py", arcname="code/inference.py")
+        tar.add(REPO / "processing" / "data_contract.json", arcname="code/data_contract.json")
+    return out
+
+
+@pytest.fixture(scope="session")
+def broken_model_tar(tmp_path_factory) -> Path:
+    """The real handler with an xgboost-model that is not a model: model_fn fails, the health check too."""
+    import io
+    import tarfile
+
+    from tests.conftest import REPO
+
+    out = tmp_path_factory.mktemp("model-broken") / "model.tar.gz"
+    with tarfile.open(out, "w:gz") as tar:
+        info = tarfile.TarInfo("xgboost-model")
+        info.size = 12
+        tar.addfile(info, io.BytesIO(b"not a model!"))
+        tar.add(REPO / "inference" / "inference.py", arcname="code/inference.py")
+        tar.add(REPO / "processing" / "data_contract.json", arcname="code/data_contract.json")
+    return out
+
+
+def processes_of(home: Path) -> list[int]:
+    """Every process whose environment names this home (what the acceptance harness looks for)."""
+    import os
+
+    marker = f"MLOPS_HOME={Path(home).resolve()}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def managed_home(tmp_path):
+    """A home whose endpoint hosts are all stopped at the end; a process left behind fails the test."""
+    import os
+    import signal
+
+    from offline.endpoint.hosts import HostRegistry
+
+    home = tmp_path / "home"
+    home.mkdir()
+    yield home
+    registry = HostRegistry.for_home(home)
+    registry.stop(registry.live(), "the test ended")
+    deadline = time.monotonic() + 10
+    while processes_of(home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = processes_of(home)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes of {home} still running after the test: {left}"

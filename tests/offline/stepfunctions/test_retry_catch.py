@@ -135,10 +135,10 @@ def test_states_task_failed_catches_the_optimised_sagemaker_error(machines):
     failed = outcome.events_of("TaskFailed")[0]["taskFailedEventDetails"]
     assert failed["error"] == "SageMaker.AmazonSageMakerException"
     assert failed["resourceType"] == "sagemaker" and failed["resource"] == "createModel"
-    assert failed["cause"].startswith(
-        "CreateModel (sagemaker) is not implemented by the local runtime (Service: AmazonSageMaker; "
+    assert failed["cause"].startswith("ModelDataUrl must be specified: ")  # the local service's refusal
+    assert (
+        "(Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException; Request ID: " in failed["cause"]
     )
-    assert "Status Code: 501; Error Code: NotImplemented; Request ID: " in failed["cause"]
     assert failed["cause"].endswith("; Proxy: null)")
 
 
