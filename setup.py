@@ -52,6 +52,7 @@ extras = {
         "flask-cors>=6",
         "parliament>=1.6",  # lints the deploy's generated IAM policies
         "statelint==3.1.0",  # lints the state machines the local Step Functions tests run (AWS's ASL rules)
+        "cfn-lint==1.58.0",  # E3601: the deploy state machine's JSON inside a CloudFormation template
         "ruff>=0.6",
         "vermin>=1.6",
         "xxhash>=3",  # the C reference that tests/monitoring/test_xxhash64.py checks our XXH64 against
