@@ -3,9 +3,9 @@
 Both distances come from `processing.monitoring.checks.data_quality.drift_distance` on the baseline's and
 the window's statistics.json (the KLL sketches the check compared): the raw L∞ distance (method Simple)
 and the distance the check compares with the threshold (the baseline's `comparison_method`, Robust by
-default: the raw distance minus the two-sample Kolmogorov–Smirnov critical value, floored at 0). With
-114 rows that correction is about 0.24, so a small window shows zeros unless its shift is large; the raw
-distance beside it shows how far each feature actually moved.
+default: the raw distance minus the two-sample Kolmogorov–Smirnov critical value, floored at 0). For 114
+rows against a few hundred training rows that correction is about 0.2, so a small window shows zeros
+unless its shift is large; the raw distance beside it shows how far each feature actually moved.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from processing.monitoring.checks.data_quality import (
     feature_settings,
     is_drifted,
 )
-from processing.monitoring.checks.drift import SIMPLE
+from processing.monitoring.checks.drift import ROBUST, SIMPLE, robust
 from processing.monitoring.checks.violations import DRIFT
 
 
@@ -37,6 +37,13 @@ class FeatureDrift:
     @property
     def name(self) -> str:
         return f"{self.label} ({self.column})" if self.label and self.label != self.column else self.column
+
+
+def robust_correction(baseline_rows: int, window_rows: int) -> float | None:
+    """What the Robust method subtracts from the raw distance for samples of these sizes (the check's rule)."""
+    if baseline_rows <= 0 or window_rows <= 0:
+        return None
+    return 1.0 - robust(1.0, baseline_rows, window_rows, ROBUST)
 
 
 def comparison_method(constraints: dict) -> str:

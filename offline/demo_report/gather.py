@@ -12,9 +12,16 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from offline.demo_report.drift import FeatureDrift, comparison_method, drift_violations, window_drift
+from offline.demo_report.drift import (
+    FeatureDrift,
+    comparison_method,
+    drift_violations,
+    robust_correction,
+    window_drift,
+)
 from offline.monitoring.report_data import column_labels
 from offline.store import ObjectStore, ObjectStoreError
+from processing.monitoring.checks.drift import ROBUST
 
 # The metrics shown first wherever two sets are compared; other numeric ones follow in the tables.
 HEADLINE = ("accuracy", "precision", "recall", "f1", "auc")
@@ -34,6 +41,7 @@ class Window:
     probabilities: list[float] = field(default_factory=list)
     features: list[FeatureDrift] = field(default_factory=list)
     method: str = "Robust"
+    correction: float | None = None  # what the Robust method subtracts for this window's and the baseline's sizes
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -123,6 +131,8 @@ def _window(store: ObjectStore, raw: object, number: int, features) -> Window:
         flagged = drift_violations(checked.get("violations", []) if isinstance(checked, dict) else [])
         flagged |= drift_violations(window.violations) | set(window.drift_features)
         window.method = comparison_method(constraints)
+        if window.method == ROBUST:
+            window.correction = robust_correction(_rows(baseline), _rows(statistics))
         window.features = window_drift(constraints, baseline, statistics, flagged, labels)
     return window
 
@@ -204,6 +214,11 @@ def _json(store: ObjectStore, uri: object, what: str, notes: list[str]) -> dict:
             notes.append(f"{what} could not be read at {uri}: {type(e).__name__}")
         return {}
     return document if isinstance(document, dict) else {}
+
+
+def _rows(statistics: dict) -> int:
+    count = (statistics.get("dataset") or {}).get("item_count")
+    return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
 def _dict(summary: dict, key: str) -> dict | None:

@@ -106,9 +106,10 @@ def _drift_section(data: ReportData) -> str:
         "<p>For every feature, the distance between the baseline's distribution (the training rows) and the "
         "window's: the raw L∞ distance of the two CDFs (light), and the distance the data-quality check "
         "compares with the threshold (dark, red when the check flagged the feature). With the Robust method "
-        "the check subtracts the two-sample Kolmogorov–Smirnov critical value 1.8·√((n+m)/(n·m)), about 0.24 "
-        "for a window of 114 rows, so that small windows do not raise false alarms; a small window therefore "
-        "reads 0 for most features, and the raw distance shows how far each one really moved.</p>"
+        "the check subtracts the two-sample Kolmogorov–Smirnov critical value 1.8·√((n+m)/(n·m)) for a "
+        f"baseline of n rows and a window of m{_corrections(data.windows)}, so that small windows raise no "
+        "false alarms; a small window therefore reads 0 for most features, and the raw distance shows how "
+        "far each one really moved.</p>"
     )
     rows = "".join(_window_row(w) for w in data.windows)
     table = (
@@ -121,6 +122,11 @@ def _drift_section(data: ReportData) -> str:
         return head + table + '<p class="absent">No window has statistics to compare with its baseline.</p>' + notes
     chart = charts.drift_bars([(f"{w.name} ({w.method})", w.features) for w in measured])
     return head + intro + table + chart + _drift_table(measured) + notes
+
+
+def _corrections(windows: list[Window]) -> str:
+    found = [f"{w.correction:.3f} for {escape(w.name)}" for w in windows if w.correction is not None]
+    return f" ({', '.join(found)})" if found else ""
 
 
 def _window_row(w: Window) -> str:

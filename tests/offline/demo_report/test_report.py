@@ -59,6 +59,12 @@ def test_both_windows_drift_distances_are_the_checks_own(demo):
         checked = {v.feature_name for v in result.violations if v.constraint_check_type == "baseline_drift_check"}
         assert {f.column for f in window.features if f.flagged} == checked
         assert {f.column for f in window.features if f.over_threshold} == checked
+        # the correction the page states is the gap between the two distances wherever it is not floored at 0
+        assert window.method == "Robust" and 0.1 < window.correction < 0.3
+        for f in window.features:
+            assert (
+                f.raw - f.corrected == pytest.approx(window.correction) if f.corrected else f.raw <= window.correction
+            )
 
 
 def test_window_1_has_no_drift_and_window_2_flags_the_shifted_features(demo):
@@ -81,6 +87,7 @@ def test_the_page_shows_both_windows_and_marks_the_flagged_features(page):
         assert column_row and "▲ drift" in column_row.group(1), name
     assert re.search(r"<tr><td class=''>mean smoothness \(_c\d+\)</td>", drift)  # not shifted, not marked
     assert "raw L∞ distance" in drift and "distance the check uses" in drift and "threshold 0.1" in drift
+    assert re.search(r"\(0\.\d{3} for window 1, 0\.\d{3} for window 2\)", drift)
 
 
 def test_the_predictions_chart_counts_each_windows_captured_predictions(demo, page, contract):
