@@ -10,23 +10,13 @@ from pathlib import Path
 import pytest
 
 from offline.demo_report import write_demo_report
+from tests.browser import ARGS, CHROMIUM, require_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 pytestmark = pytest.mark.slow
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = "Debian's Chromium (/usr/bin/chromium) is not installed: `make browser` (apt-get install chromium)"
-    if os.environ.get("MLOPS_BROWSER_TESTS") == "required":
-        pytest.fail(reason + " — and MLOPS_BROWSER_TESTS=required")
-    pytest.skip(reason)
-
-
 def test_the_report_renders_in_chromium_with_both_windows(demo, tmp_path):
-    _require_chromium()
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     home, summary, _ = demo
