@@ -165,6 +165,18 @@ def test_a_hostile_feature_name_and_reason_are_shown_as_text(demo, tmp_path, mon
     assert "&lt;img src=x onerror=alert(3)&gt;" in html and "&lt;svg onload=alert(4)&gt;" in html
     drift = _section(html, 2)
     assert re.search(rf"<td class='flag'>{re.escape(escape(hostile))} \(_c3\)</td>", drift)
+    chart = drift.split("<svg ", 1)[1].split("</svg>", 1)[0]
+    assert f"{escape(hostile, quote=False)} (_c3)" in chart and "<script" not in chart  # matplotlib's text, escaped
+
+
+def test_a_review_summary_with_only_the_earlier_keys(demo, tmp_path):
+    """Milestone 4a's human_review (one simulated reviewer, no agreement) still renders its counts."""
+    home, summary, _ = demo
+    earlier = {"loops_started": 18, "review_loops": 16, "audit_loops": 2, "completed": 18, "reviewer": "simulated"}
+    html = write_demo_report(home, {**summary, "human_review": earlier}, tmp_path / "r.html").read_text()
+    section = _section(html, 3)
+    assert "answered by simulated." in section and "<svg " in section and ">16<" in section
+    assert "Agreement among reviewers is not part of this run." in section
 
 
 def test_sections_absent_from_the_summary_say_so(demo, tmp_path):
