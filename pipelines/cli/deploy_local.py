@@ -79,7 +79,7 @@ def _resolve(options: dict):
     from offline.deploy.local import local_settings
     from pipelines.deploy.aws import DEFAULT_GROUP
     from pipelines.deploy.errors import DeployInputError
-    from pipelines.deploy.names import bounded, validate_name
+    from pipelines.deploy.names import validate_name
     from pipelines.deploy.registry import describe, latest_approved
 
     sagemaker = local_session().client("sagemaker")
@@ -94,7 +94,6 @@ def _resolve(options: dict):
     staging = options["staging_endpoint_name"]
     if production:
         validate_name(production, "endpoint name")
-        staging = staging or bounded(production, "staging")
     percentage = options["capture_percentage"]
     if percentage != int(percentage):
         raise DeployInputError(f"--capture-percentage {percentage}: SageMaker samples whole percentages (0-100)")

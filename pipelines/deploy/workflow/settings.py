@@ -34,7 +34,7 @@ _STATE_MACHINE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 class WorkflowSettings:
     deploy: DeploySettings  # role, region, engine, group, locations, instances, project, review
     account: str
-    staging_endpoint: str | None = None  # default <project or group>-staging
+    staging_endpoint: str | None = None  # default <production endpoint>-staging, else <project or group>-staging
     production_endpoint: str | None = None  # default <project or group>-prod
     approval_topic_arn: str | None = None  # default arn:aws:sns:<region>:<account>:<state machine>-approvals
     approval_timeout_seconds: int = WEEK  # an unanswered gate fails the execution after this long
@@ -81,7 +81,13 @@ class WorkflowSettings:
 
     @property
     def staging(self) -> str:
-        return self.staging_endpoint or default_endpoint_name(self.deploy.project_name, self.group, STAGING)
+        """The staging endpoint: given, else named after a given production endpoint (`N` → `N-staging`), else
+        `<project or group>-staging`; one rule for `--local`, `--aws` and `mlops deploy definition`."""
+        if self.staging_endpoint:
+            return self.staging_endpoint
+        if self.production_endpoint:
+            return bounded(self.production_endpoint, STAGING)
+        return default_endpoint_name(self.deploy.project_name, self.group, STAGING)
 
     @property
     def production(self) -> str:

@@ -219,6 +219,31 @@ def test_mlops_deploy_definition_prints_only_json_offline(tmp_path):
     assert done.stdout.count("\n") == 1
 
 
+def test_a_production_endpoint_name_names_staging_after_it_for_every_target(monkeypatch):
+    """`--endpoint-name N` makes staging `N-staging` (its help says so) for `--aws` and `definition` too, not only
+    for `--local`: `definition --local` prints what `deploy --local` runs, and the IAM policy names that endpoint."""
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    assert settings(production_endpoint="churn-prod").staging == "churn-prod-staging"
+    assert settings(production_endpoint="churn-prod", staging_endpoint="qa").staging == "qa"
+    assert settings().staging == "breastcancerpackagegroup-staging"
+    for target in (["--region", "us-east-1"], ["--local"]):
+        result = CliRunner().invoke(main, ["deploy", "definition", *target, "--endpoint-name", "churn-prod"])
+        assert result.exit_code == 0, result.output
+        smoke = json.loads(result.output)["States"]["Smoke test staging"]["Parameters"]["EndpointName"]
+        assert smoke == "churn-prod-staging", target
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "nobody")  # the dry run sends nothing
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "nobody")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    args = ["deploy", "--aws", "--dry-run", "--region", "us-east-1", "--endpoint-name", "churn-prod"]
+    plan = json.loads(CliRunner().invoke(main, args).stdout)
+    assert plan["result"]["staging_endpoint"] == "churn-prod-staging"
+    smoke_grant = next(s for s in plan["iam_policies"]["workflow"]["policy"]["Statement"] if s["Sid"] == "SmokeTest")
+    assert smoke_grant["Resource"][0].endswith(":endpoint/churn-prod-staging")
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
