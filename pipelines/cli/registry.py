@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from datetime import datetime, timezone
 
 import click
 
@@ -84,6 +85,7 @@ def _set_status(package: str, status: str, description: str | None) -> None:
             param_hint="PACKAGE",
         )
     sm = _client()
+    started_after = datetime.now(timezone.utc).replace(microsecond=0)
     before = _call(sm.describe_model_package, ModelPackageName=package)
     request = {"ModelPackageArn": before["ModelPackageArn"], "ModelApprovalStatus": status}
     if description is not None:
@@ -91,6 +93,29 @@ def _set_status(package: str, status: str, description: str | None) -> None:
     arn = _call(sm.update_model_package, **request)["ModelPackageArn"]
     previous = before.get("ModelApprovalStatus", "-")
     click.echo(f"{status} {_short_name(before)} ({arn}); was {previous}")
+    if status == "Approved" and previous != "Approved":
+        for execution in _deploys_started(arn, started_after):
+            click.echo(f"The approval started deploy execution {execution} (mlops deploy describe {execution})")
+
+
+def _deploys_started(package_arn: str, since: datetime) -> list[str]:
+    """Deploy executions of `package_arn` started from `since` on: a group set up for deployment starts one when
+    a package is approved (offline.deploy.trigger), and saying so spares the user a `mlops deploy executions`."""
+    from offline.aws import local_session
+
+    sfn = local_session().client("stepfunctions")
+    found = []
+    machines = [m for page in sfn.get_paginator("list_state_machines").paginate() for m in page["stateMachines"]]
+    executions = sfn.get_paginator("list_executions")
+    for machine in machines:
+        for page in executions.paginate(stateMachineArn=machine["stateMachineArn"]):
+            for execution in page["executions"]:
+                if execution["startDate"] < since:
+                    continue
+                described = sfn.describe_execution(executionArn=execution["executionArn"])
+                if package_arn in described.get("input", ""):
+                    found.append(execution["executionArn"])
+    return found
 
 
 def _client():

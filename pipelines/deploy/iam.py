@@ -1,10 +1,11 @@
 """Least-privilege IAM policy documents for a deploy, generated from what it deploys.
 
 Four principals, each with only what it needs (docs/aws-deploy.md explains every statement):
-- `deployer`: whoever runs `mlops deploy --aws` (or the deploy workflow): the registry reads,
-  CreateModel / CreateEndpointConfig / CreateEndpoint / UpdateEndpoint, and the chosen engine's
-  monitoring resources, and the removal of the other engine's schedules of this endpoint (an engine
-  switch); iam:PassRole only for the roles it hands on, only to the service using them.
+- `deployer`: whoever runs `mlops deploy --aws --direct` (the deploy workflow has its own role, built in
+  `pipelines/deploy/workflow`): the registry reads, CreateModel / CreateEndpointConfig / CreateEndpoint /
+  UpdateEndpoint, and the chosen engine's monitoring resources, and the removal of the other engine's
+  schedules of this endpoint (an engine switch); iam:PassRole only for the roles it hands on, only to the
+  service using them.
 - `model`: the endpoint's execution role: read the model artifact, pull the image, write captured data.
 - `monitoring`: the monitoring jobs' role: read captured data, ground truth, baselines and code;
   write reports; publish metrics only into Model Monitor's two endpoint namespaces.

@@ -70,6 +70,7 @@ def test_approve_and_reject_by_short_name_or_arn(home):
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Approved {GROUP}/1 (arn:aws:sagemaker:us-east-1:123456789012:")
     assert "was PendingManualApproval" in result.output
+    assert "deploy execution" not in result.output  # a group not set up for deployment starts none
     sm = local_session(home).client("sagemaker")
     described = sm.describe_model_package(ModelPackageName=f"{GROUP}/1")
     assert (described["ModelApprovalStatus"], described["ApprovalDescription"]) == ("Approved", "AUC 0.99 on test")

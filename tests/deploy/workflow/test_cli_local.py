@@ -68,6 +68,7 @@ def test_deploy_local_answers_the_gate_itself_and_serves(deploy_home, registry, 
         30,
         "the approval's deploy",
     )  # fmt: skip
+    assert f"The approval started deploy execution {arn}" in approved.output  # said, not left to guess
     wait_for(lambda: "Approve production" in entered_states(deploy_home, arn), 120, "the gate")
     rejected = invoke("deploy", "reject", arn, "--reason", "not today")
     assert rejected.exit_code == 0, rejected.output
