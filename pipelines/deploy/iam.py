@@ -1,8 +1,8 @@
 """Least-privilege IAM policy documents for a deploy, generated from what it deploys.
 
 Four principals, each with only what it needs (docs/aws-deploy.md explains every statement):
-- `deployer`: whoever runs `mlops deploy --aws --direct` (the deploy workflow has its own role, built in
-  `pipelines/deploy/workflow`): the registry reads, CreateModel / CreateEndpointConfig / CreateEndpoint /
+- `deployer`: whoever runs `mlops deploy --aws --direct` (the deploy workflow's roles are
+  `workflow_policies` below): the registry reads, CreateModel / CreateEndpointConfig / CreateEndpoint /
   UpdateEndpoint, and the chosen engine's monitoring resources, and the removal of the other engine's
   schedules of this endpoint (an engine switch); iam:PassRole only for the roles it hands on, only to the
   service using them.
