@@ -21,6 +21,8 @@ COMMANDS: dict[str, str] = {
     "pipeline": "pipelines.cli.pipeline:group",
     "registry": "pipelines.cli.registry:group",
     "review": "pipelines.cli.review:group",
+    "teardown": "pipelines.cli.teardown:command",
+    "template": "pipelines.cli.template:group",
     "traffic": "pipelines.cli.traffic:group",
 }
 
