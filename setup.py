@@ -47,7 +47,9 @@ extras = {
         "pytest>=8",
         "pytest-timeout>=2.3",
         "hypothesis>=6",
-        "moto[s3,sagemaker,stepfunctions,events]==5.2.5",
+        # cloudformation: tests create the product template's stack in moto (and moto's other services it needs)
+        "moto[s3,sagemaker,stepfunctions,events,cloudformation]==5.2.5",
+        "cfn-lint==1.58.0",  # lints the packaged CloudFormation templates (E3601 validates the embedded state machine)
         "flask>=3",  # moto's threaded server: a CloudWatch endpoint for the deploy tests' job subprocess
         "flask-cors>=6",
         "parliament>=1.6",  # lints the deploy's generated IAM policies

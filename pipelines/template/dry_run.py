@@ -1,9 +1,11 @@
-"""Real boto3 clients that validate every request against botocore's service model and send none.
+"""boto3 clients whose requests are validated against botocore's service model, recorded, and answered here.
 
 What `mlops template register --dry-run` and `mlops teardown --aws --dry-run` use: each call goes
 through botocore's own parameter validation (the step that raises ParamValidationError), is recorded,
 and is answered by `answer(service, operation, params)`: a dict is the response, an `Error` is
-raised as the ClientError AWS would send. Nothing opens a connection, and no credentials are needed.
+raised as the ClientError AWS would send, and `SEND` lets the request go to AWS (teardown's dry run
+sends its reads, to find what exists, and answers its deletions itself). `Recorder.client` makes
+clients that never connect and need no credentials; `Recorder.attach` hooks an existing client.
 """
 
 from __future__ import annotations
@@ -24,21 +26,25 @@ class Error:
     message: str = "dry run"
 
 
-Answer = Callable[[str, str, dict], "dict | Error"]
+SEND = None  # an answer that lets the request go to AWS
+Answer = Callable[[str, str, dict], "dict | Error | None"]
 
 
 class Recorder:
     def __init__(self, region: str, answer: Answer):
-        import boto3
-
         self.region = region
         self.requests: list[dict] = []
         self._answer = answer
         self._pending: dict[int, dict] = {}
-        self._session = boto3.Session(aws_access_key_id="dry-run", aws_secret_access_key="dry-run", region_name=region)
 
     def client(self, service: str):
-        client = self._session.client(service)
+        """A client that never connects (dummy credentials); `answer` must answer every request."""
+        import boto3
+
+        session = boto3.Session(aws_access_key_id="dry-run", aws_secret_access_key="dry-run", region_name=self.region)
+        return self.attach(session.client(service))
+
+    def attach(self, client):
         client.meta.events.register("before-parameter-build.*.*", self._record)
         client.meta.events.register("before-call.*.*", self._respond)
         return client
@@ -59,8 +65,11 @@ class Recorder:
 
         service = model.service_model.service_name
         entry = self._pending.pop(id(context), {"service": service, "operation": model.name, "params": {}})
-        self.requests.append(entry)
         answer = self._answer(service, model.name, entry["params"])
+        entry["sent"] = answer is SEND
+        self.requests.append(entry)
+        if answer is SEND:
+            return None
         if isinstance(answer, Error):
             error = {"Error": {"Code": answer.code, "Message": answer.message}}
             return AWSResponse(None, answer.status, {}, None), error
