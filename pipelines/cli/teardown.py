@@ -52,7 +52,9 @@ def _local(as_json: bool) -> None:
     click.echo(f"{home}: {report.detail}")
 
 
-def _aws(project: str, project_id: str | None, region: str | None, dry_run: bool, yes: bool, no_wait: bool, as_json: bool) -> None:
+def _aws(
+    project: str, project_id: str | None, region: str | None, dry_run: bool, yes: bool, no_wait: bool, as_json: bool
+) -> None:
     import boto3
     from botocore.exceptions import BotoCoreError, NoCredentialsError
 
@@ -74,7 +76,9 @@ def _aws(project: str, project_id: str | None, region: str | None, dry_run: bool
         inventory = find(clients, project, project_id)
         report = teardown(clients, inventory, _confirm(yes, as_json), Waits(enabled=not no_wait), dry_run)
     except NoCredentialsError:
-        click.echo("Error: no AWS credentials: teardown (even --dry-run) reads the account to find the project", err=True)
+        click.echo(
+            "Error: no AWS credentials: teardown (even --dry-run) reads the account to find the project", err=True
+        )
         raise SystemExit(exit_codes.USAGE) from None
     except TeardownFailed as e:
         click.echo(f"Error: {e}", err=True)
@@ -95,7 +99,9 @@ def _aws(project: str, project_id: str | None, region: str | None, dry_run: bool
         detail = f" ({step['detail']})" if step["detail"] else ""
         click.echo(f"{step['action']}: {step['kind']} {step['name']}{detail}")
     for resource in inventory.owned_by_stacks():
-        click.echo(f"{'would go' if dry_run else 'goes'} with its stack {resource.stack}: {resource.kind} {resource.name}")
+        click.echo(
+            f"{'would go' if dry_run else 'goes'} with its stack {resource.stack}: {resource.kind} {resource.name}"
+        )
     if recorder is not None:
         click.echo(f"Dry run: {len(document['requests_not_sent'])} requests validated and not sent.")
 

@@ -29,9 +29,11 @@ def resolve_region(region: str | None) -> str:
         raise SystemExit(exit_codes.USAGE)
     from botocore.session import get_session
 
-    known = set(get_session().get_available_regions("sagemaker")) | set(
-        get_session().get_available_regions("sagemaker", "aws-cn")
-    ) | set(get_session().get_available_regions("sagemaker", "aws-us-gov"))
+    known = (
+        set(get_session().get_available_regions("sagemaker"))
+        | set(get_session().get_available_regions("sagemaker", "aws-cn"))
+        | set(get_session().get_available_regions("sagemaker", "aws-us-gov"))
+    )
     if region not in known:
         click.echo(f"Error: {region!r} is not a region SageMaker is in", err=True)
         raise SystemExit(exit_codes.USAGE)
@@ -88,9 +90,15 @@ def package_command(output: Path, region: str | None, as_json: bool) -> None:
     metavar="ARN",
     help="A role that may create projects from the template (your Studio users' execution role). Repeatable.",
 )
-@click.option("--bucket", metavar="NAME", help="Template bucket. Default: sagemaker-mlops-templates-<region>-<account>.")
-@click.option("--portfolio-name", metavar="NAME", help="Default: 'MLOps templates with drift monitoring and human review'.")
-@click.option("--product-name", metavar="NAME", help="Default: 'MLOps template with drift monitoring and human review'.")
+@click.option(
+    "--bucket", metavar="NAME", help="Template bucket. Default: sagemaker-mlops-templates-<region>-<account>."
+)
+@click.option(
+    "--portfolio-name", metavar="NAME", help="Default: 'MLOps templates with drift monitoring and human review'."
+)
+@click.option(
+    "--product-name", metavar="NAME", help="Default: 'MLOps template with drift monitoring and human review'."
+)
 @click.option("--dry-run", is_flag=True, help="Print every request (validated by botocore), send none. Offline.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result (or the plan) as JSON.")
 def register_command(

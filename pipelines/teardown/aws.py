@@ -90,7 +90,9 @@ def teardown(
     for schedule in inventory.of("MonitoringSchedule"):
         _delete(sm.delete_monitoring_schedule, schedule, report, deleted, MonitoringScheduleName=schedule.name)
     for schedule in inventory.of("Schedule"):
-        _delete(clients.scheduler.delete_schedule, schedule, report, deleted, Name=schedule.name, GroupName=schedule.detail)
+        _delete(
+            clients.scheduler.delete_schedule, schedule, report, deleted, Name=schedule.name, GroupName=schedule.detail
+        )
     for flow in inventory.of("FlowDefinition"):
         _delete(sm.delete_flow_definition, flow, report, deleted, FlowDefinitionName=flow.name)
     for ui in inventory.of("HumanTaskUi"):
@@ -106,7 +108,14 @@ def teardown(
     for definition in inventory.of("ModelQualityJobDefinition"):
         _delete(sm.delete_model_quality_job_definition, definition, report, deleted, JobDefinitionName=definition.name)
     for pipeline in inventory.of("Pipeline"):
-        _delete(sm.delete_pipeline, pipeline, report, deleted, PipelineName=pipeline.name, ClientRequestToken=f"teardown-{pipeline.name}"[:128])
+        _delete(
+            sm.delete_pipeline,
+            pipeline,
+            report,
+            deleted,
+            PipelineName=pipeline.name,
+            ClientRequestToken=f"teardown-{pipeline.name}"[:128],
+        )
     for machine in inventory.of("StateMachine"):
         _delete(clients.stepfunctions.delete_state_machine, machine, report, deleted, stateMachineArn=machine.arn)
     stacks_gone = _delete_stacks(clients, inventory, report, waits, dry_run)
@@ -162,7 +171,13 @@ def _delete_stacks(clients: TeardownClients, inventory: Inventory, report: Repor
         # The product's stack goes with the project; a stack that remains is another one of the project's.
         pending = [s for s in pending if not s.name.startswith("SC-")]
     for stack in pending:
-        _delete(clients.cloudformation.delete_stack, stack, report, "would delete" if dry_run else "deleted", StackName=stack.arn or stack.name)
+        _delete(
+            clients.cloudformation.delete_stack,
+            stack,
+            report,
+            "would delete" if dry_run else "deleted",
+            StackName=stack.arn or stack.name,
+        )
     if dry_run or not waits.enabled:
         return False
     for stack in pending:
@@ -221,7 +236,9 @@ def _delete_data(clients, inventory: Inventory, report: Report, confirm, stacks_
         return
     if not stacks_gone:
         for resource in data:
-            report.add(resource, "kept", "data: the stacks are still being deleted; run teardown again when they are gone")
+            report.add(
+                resource, "kept", "data: the stacks are still being deleted; run teardown again when they are gone"
+            )
         return
     if not confirm(data):
         for resource in data:
@@ -252,7 +269,9 @@ def _delete_package_group(sagemaker, group: Resource, report: Report) -> None:
     for page in pages:
         for package in page.get("ModelPackageSummaryList", []):
             _call(sagemaker.delete_model_package, ModelPackageName=package["ModelPackageArn"])
-            report.steps.append({"kind": "ModelPackage", "name": package["ModelPackageArn"], "action": "deleted", "detail": ""})
+            report.steps.append(
+                {"kind": "ModelPackage", "name": package["ModelPackageArn"], "action": "deleted", "detail": ""}
+            )
     _delete(sagemaker.delete_model_package_group, group, report, "deleted", ModelPackageGroupName=group.name)
 
 
@@ -260,13 +279,18 @@ def _empty_bucket(s3, bucket: str) -> None:
     """Every object version and delete marker, 1,000 per request (a versioned bucket keeps them all)."""
     for page in _pages(lambda **kw: s3.list_object_versions(Bucket=bucket, **kw), None, None):
         objects = [
-            {"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
         ]
         for start in range(0, len(objects), 1000):
-            answer = _call(s3.delete_objects, Bucket=bucket, Delete={"Objects": objects[start : start + 1000], "Quiet": True})
+            answer = _call(
+                s3.delete_objects, Bucket=bucket, Delete={"Objects": objects[start : start + 1000], "Quiet": True}
+            )
             if answer.get("Errors"):
                 first = answer["Errors"][0]
-                raise TeardownFailed(f"could not empty bucket {bucket}: {first.get('Key')}: {first.get('Code')} {first.get('Message')}")
+                raise TeardownFailed(
+                    f"could not empty bucket {bucket}: {first.get('Key')}: {first.get('Code')} {first.get('Message')}"
+                )
 
 
 # ---------------------------------------------------------------- helpers
@@ -316,7 +340,9 @@ def _call(operation, **kwargs):
 
 def _gone(error) -> bool:
     code = _code(error)
-    return code in NOT_FOUND or (code == "ValidationException" and any(w in _message(error).lower() for w in NOT_FOUND_WORDS))
+    return code in NOT_FOUND or (
+        code == "ValidationException" and any(w in _message(error).lower() for w in NOT_FOUND_WORDS)
+    )
 
 
 def _code(error) -> str:

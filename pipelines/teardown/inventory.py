@@ -161,7 +161,9 @@ def _schedules(scheduler, endpoints: list[str]) -> list[Resource]:
                     continue
                 schedule = scheduler.get_schedule(Name=name, GroupName=summary.get("GroupName", "default"))
                 if _targets(schedule, endpoint):
-                    found.append(Resource("Schedule", name, schedule.get("Arn", ""), None, schedule.get("GroupName", "default")))
+                    found.append(
+                        Resource("Schedule", name, schedule.get("Arn", ""), None, schedule.get("GroupName", "default"))
+                    )
     return found
 
 
@@ -184,7 +186,9 @@ def _stacks(cloudformation, project: str) -> list[Resource]:
                 continue
             parameters = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters", [])}
             if parameters.get("SageMakerProjectName") == project:
-                found.append(Resource("Stack", stack["StackName"], stack.get("StackId", ""), None, stack["StackStatus"]))
+                found.append(
+                    Resource("Stack", stack["StackName"], stack.get("StackId", ""), None, stack["StackStatus"])
+                )
     return found
 
 

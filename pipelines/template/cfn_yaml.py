@@ -79,7 +79,7 @@ for _tag in FUNCTIONS:
 
 def _represent_dict(dumper: _Dumper, data: dict) -> yaml.Node:
     if len(data) == 1:
-        (key, value), = data.items()
+        ((key, value),) = data.items()
         short = _SHORT.get(key)
         if short == "GetAtt" and isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
             return dumper.represent_scalar("!GetAtt", f"{value[0]}.{value[1]}")
@@ -99,7 +99,7 @@ _Dumper.add_representer(dict, _represent_dict)
 def loads(text: str) -> dict:
     """A template's YAML (or JSON) text as plain data, intrinsics in their long form."""
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass: no arbitrary objects
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: builds no arbitrary objects
     except yaml.YAMLError as e:
         raise TemplateError(f"not valid CloudFormation YAML: {e}") from e
     if not isinstance(data, dict) or "Resources" not in data:

@@ -113,7 +113,9 @@ def build_product(source: dict, region: str, task_template: str) -> dict:
                 copy,
                 {
                     "state-machine-definition": lambda v=variant: v.definition,
-                    "state-machine-substitutions": lambda v=variant: {n: SUBSTITUTION_VALUES[n] for n in v.substitutions},
+                    "state-machine-substitutions": lambda v=variant: {
+                        n: SUBSTITUTION_VALUES[n] for n in v.substitutions
+                    },
                     "state-machine-policy": lambda v=variant: policy_document(v.definition),
                 },
             )

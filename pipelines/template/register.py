@@ -225,7 +225,9 @@ def ensure_product(sc, settings: RegisterSettings, report: RegisterReport) -> tu
             "Id"
         ]
     described = _call(sc.describe_product_as_admin, Id=product_id)
-    if not any(t.get("Key") == STUDIO_VISIBILITY["Key"] and t.get("Value") == "true" for t in described.get("Tags", [])):
+    if not any(
+        t.get("Key") == STUDIO_VISIBILITY["Key"] and t.get("Value") == "true" for t in described.get("Tags", [])
+    ):
         _call(sc.update_product, Id=product_id, AddTags=[dict(STUDIO_VISIBILITY)])
         report.add("ProductTag", STUDIO_VISIBILITY["Key"], UPDATED)
     artifacts = _call(sc.list_provisioning_artifacts, ProductId=product_id).get("ProvisioningArtifactDetails", [])
@@ -242,7 +244,9 @@ def ensure_product(sc, settings: RegisterSettings, report: RegisterReport) -> tu
 
 
 def ensure_association(sc, portfolio_id: str, product_id: str, report: RegisterReport) -> None:
-    for page in _pages(lambda **kw: sc.list_portfolios_for_product(ProductId=product_id, **kw), "NextPageToken", "PageToken"):
+    for page in _pages(
+        lambda **kw: sc.list_portfolios_for_product(ProductId=product_id, **kw), "NextPageToken", "PageToken"
+    ):
         if any(p.get("Id") == portfolio_id for p in page.get("PortfolioDetails", [])):
             report.add("PortfolioProductAssociation", f"{portfolio_id}/{product_id}", UNCHANGED)
             return
@@ -253,7 +257,9 @@ def ensure_association(sc, portfolio_id: str, product_id: str, report: RegisterR
 def ensure_launch_constraint(sc, settings: RegisterSettings, report: RegisterReport) -> None:
     constraints = []
     for page in _pages(
-        lambda **kw: sc.list_constraints_for_portfolio(PortfolioId=report.portfolio_id, ProductId=report.product_id, **kw),
+        lambda **kw: sc.list_constraints_for_portfolio(
+            PortfolioId=report.portfolio_id, ProductId=report.product_id, **kw
+        ),
         "NextPageToken",
         "PageToken",
     ):
@@ -283,14 +289,21 @@ def ensure_launch_constraint(sc, settings: RegisterSettings, report: RegisterRep
 def ensure_principals(sc, settings: RegisterSettings, report: RegisterReport) -> None:
     present = set()
     for page in _pages(
-        lambda **kw: sc.list_principals_for_portfolio(PortfolioId=report.portfolio_id, **kw), "NextPageToken", "PageToken"
+        lambda **kw: sc.list_principals_for_portfolio(PortfolioId=report.portfolio_id, **kw),
+        "NextPageToken",
+        "PageToken",
     ):
         present |= {p.get("PrincipalARN") for p in page.get("Principals", [])}
     for arn in settings.principal_arns:
         if arn in present:
             report.add("PrincipalAssociation", arn, UNCHANGED)
             continue
-        _call(sc.associate_principal_with_portfolio, PortfolioId=report.portfolio_id, PrincipalARN=arn, PrincipalType="IAM")
+        _call(
+            sc.associate_principal_with_portfolio,
+            PortfolioId=report.portfolio_id,
+            PrincipalARN=arn,
+            PrincipalType="IAM",
+        )
         report.add("PrincipalAssociation", arn, CREATED)
 
 

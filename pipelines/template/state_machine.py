@@ -154,7 +154,9 @@ def _interim_definition(region: str, options: MachineOptions, values: ProjectVal
         {"Key": "sagemaker:project-id", "Value": values.project_id},
     ]
     # `<endpoint>-<first 8 characters of the execution's name>`: unique per deploy, within 63 characters.
-    unique = f"States.Format('{values.endpoint}-{{}}', States.ArrayGetItem(States.StringSplit($$.Execution.Name, '-'), 0))"
+    unique = (
+        f"States.Format('{values.endpoint}-{{}}', States.ArrayGetItem(States.StringSplit($$.Execution.Name, '-'), 0))"
+    )
     model = steps.Task(
         "CreateModel",
         resource="arn:aws:states:::sagemaker:createModel",

@@ -22,7 +22,8 @@ def templates(packaged) -> dict[str, dict]:
     from pipelines.template import cfn_yaml
 
     return {
-        path.name: cfn_yaml.loads(path.read_text(encoding="utf-8")) for path in sorted(Path(packaged.folder).glob("*.yaml"))
+        path.name: cfn_yaml.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(Path(packaged.folder).glob("*.yaml"))
     }
 
 
