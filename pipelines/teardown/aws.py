@@ -13,6 +13,7 @@ other request itself, after botocore has validated it; data is never deleted in 
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,14 +109,8 @@ def teardown(
     for definition in inventory.of("ModelQualityJobDefinition"):
         _delete(sm.delete_model_quality_job_definition, definition, report, deleted, JobDefinitionName=definition.name)
     for pipeline in inventory.of("Pipeline"):
-        _delete(
-            sm.delete_pipeline,
-            pipeline,
-            report,
-            deleted,
-            PipelineName=pipeline.name,
-            ClientRequestToken=f"teardown-{pipeline.name}"[:128],
-        )
+        token = hashlib.sha256(f"teardown {pipeline.arn or pipeline.name}".encode()).hexdigest()  # 32-128 characters
+        _delete(sm.delete_pipeline, pipeline, report, deleted, PipelineName=pipeline.name, ClientRequestToken=token)
     for machine in inventory.of("StateMachine"):
         _delete(clients.stepfunctions.delete_state_machine, machine, report, deleted, stateMachineArn=machine.arn)
     stacks_gone = _delete_stacks(clients, inventory, report, waits, dry_run)
@@ -257,7 +252,7 @@ def _delete_data(clients, inventory: Inventory, report: Report, confirm, stacks_
             key,
             report,
             f"scheduled for deletion in {KEY_DELETION_DAYS} days",
-            KeyId=key.arn,
+            KeyId=key.name,  # the key id (ARNs name keys key/<id>)
             PendingWindowInDays=KEY_DELETION_DAYS,
         )
 
@@ -298,10 +293,12 @@ def _empty_bucket(s3, bucket: str) -> None:
 
 def _delete(operation, resource: Resource, report: Report, action: str, **kwargs) -> None:
     """One deletion; a resource already gone counts as deleted (a re-run resumes)."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError, ParamValidationError
 
     try:
         operation(**kwargs)
+    except ParamValidationError as e:
+        raise TeardownFailed(f"invalid request to delete {resource.kind} {resource.name}: {e}") from e
     except ClientError as e:
         if _gone(e):
             report.add(resource, "already gone")

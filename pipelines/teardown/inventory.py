@@ -2,8 +2,8 @@
 
 Every resource the product template and the deploy workflow create carries the tags
 `sagemaker:project-name` (and `sagemaker:project-id`); the Resource Groups Tagging API lists them
-across services in one query. CloudFormation adds `aws:cloudformation:stack-name` to what a stack
-creates: those go with their stack, except the kinds a stack retains, which are *data* (buckets, the
+across services in one query. What a stack of the project created (its resource list's physical ids,
+or the `aws:cloudformation:stack-name` tag CloudFormation adds) goes with its stack, except the kinds a stack retains, which are *data* (buckets, the
 model registry's group, KMS keys, the portal's file system) and are deleted only after asking.
 EventBridge Scheduler schedules carry no tags: they are found by name, `<endpoint>-…`, for the
 endpoints found, and only when their target names that endpoint. Stacks are the ones whose
@@ -118,15 +118,17 @@ def find(clients, project: str, project_id: str | None) -> Inventory:
     inventory.sagemaker_project = _describe_project(clients.sagemaker, project)
     if inventory.sagemaker_project and not project_id:
         inventory.project_id = project_id = inventory.sagemaker_project.get("ProjectId")
+    inventory.stacks = _stacks(clients.cloudformation, project)
+    owners = _stack_resources(clients.cloudformation, inventory.stacks)
     for arn, tags in _tagged(clients.tagging, project, project_id):
         service, kind_in_arn, name = parse_arn(arn)
         kind = KINDS.get((service, kind_in_arn))
         if kind is None:
             continue  # deleted with its stack (roles, log groups, CodeBuild, …) or not ours to delete
-        inventory.resources.append(Resource(kind, name, arn, tags.get(STACK_TAG)))
+        stack = tags.get(STACK_TAG) or owners.get(arn) or owners.get(name)
+        inventory.resources.append(Resource(kind, name, arn, stack))
     endpoints = [r.name for r in inventory.resources if r.kind == "Endpoint"]
     inventory.resources += _schedules(clients.scheduler, endpoints)
-    inventory.stacks = _stacks(clients.cloudformation, project)
     return inventory
 
 
@@ -190,6 +192,19 @@ def _stacks(cloudformation, project: str) -> list[Resource]:
                     Resource("Stack", stack["StackName"], stack.get("StackId", ""), None, stack["StackStatus"])
                 )
     return found
+
+
+def _stack_resources(cloudformation, stacks: list[Resource]) -> dict[str, str]:
+    """Physical id (a name or an ARN) -> the stack that made it: who owns what, without relying on tags."""
+    owners = {}
+    for stack in stacks:
+        for page in _paged(
+            cloudformation.list_stack_resources, "NextToken", "NextToken", StackName=stack.arn or stack.name
+        ):
+            for summary in page.get("StackResourceSummaries", []):
+                if summary.get("PhysicalResourceId"):
+                    owners[summary["PhysicalResourceId"]] = stack.name
+    return owners
 
 
 def _paged(operation, token_out: str, token_in: str, **kwargs):
