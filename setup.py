@@ -49,7 +49,7 @@ extras = {
         "hypothesis>=6",
         # cloudformation: tests create the product template's stack in moto (and moto's other services it needs)
         "moto[s3,sagemaker,stepfunctions,events,cloudformation]==5.2.5",
-        "cfn-lint==1.58.0",  # lints the packaged CloudFormation templates (E3601 validates the embedded state machine)
+        "cfn-lint==1.58.0",  # lints the packaged templates and the deploy workflow (E3601: the state machine inside)
         "flask>=3",  # moto's threaded server: a CloudWatch endpoint for the deploy tests' job subprocess
         "flask-cors>=6",
         "parliament>=1.6",  # lints the deploy's generated IAM policies

@@ -5,11 +5,17 @@ Stages, each adding to the summary:
 2. approve  the new package, through the registry's boto3 API, as a reviewer would in Studio
 3. serve    the approved package on a local endpoint with data capture; the 114 held-out rows
             replayed one request each (with inference ids), then the host stopped
-4. labels   ground truth for the replayed rows, keyed by inference id, in Model Monitor's
-            format; the held-out labels stand in for reviewers' answers
+4. review   the post-processing job starts one human loop per prediction the handler marked for
+            review plus the audit sample; simulated reviewers answer each with its held-out label
+            (their worker name and the answer's reason say so); the collector turns the answers
+            into ground truth (only for the reviewed predictions) and labelled training rows
 5. monitor  hourly data- and model-quality schedules from the package's drift-check baselines,
-            run for every hour with captured traffic (the current one included)
-6. report   the monitoring report, `$MLOPS_HOME/report.html`
+            run for every hour with captured traffic (the current one included); model quality
+            merges the capture with the reviewers' ground truth
+6. retrain  the build again with the labels in its training split and both quality checks
+            against v1's baselines, their violations recorded rather than stopping it; v2 is
+            registered PendingManualApproval
+7. report   the monitoring report, `$MLOPS_HOME/report.html`
 """
 
 from __future__ import annotations
@@ -19,17 +25,34 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from offline.defaults import LOCAL_BUCKET, LOCAL_REGION
+from offline.defaults import LOCAL_REGION
 from offline.home import HOME_ENV, mlops_home
 from processing.atomic import atomic_write
 
 SUMMARY_FILE = "demo-summary.json"
-HOME_MARKERS = ("state.db", "state.db-wal", "state.db-shm", "s3", "jobs", "logs", "tmp", "report.html", SUMMARY_FILE)
+# Everything local state puts in a home; `--fresh` clears a home holding nothing else. `endpoints` holds the
+# endpoint hosts' state files (offline/endpoint/host.py), `human-task-uis` the task UIs' templates
+# (offline/aws/sagemaker/human_review.py).
+HOME_MARKERS = (
+    "state.db",
+    "state.db-wal",
+    "state.db-shm",
+    "s3",
+    "jobs",
+    "logs",
+    "tmp",
+    "endpoints",
+    "human-task-uis",
+    "report.html",
+    SUMMARY_FILE,
+)
 ENDPOINT_NAME = "breast-cancer-demo"
-GROUND_TRUTH_URI = f"s3://{LOCAL_BUCKET}/ground-truth/{ENDPOINT_NAME}"
+# Simulated reviewers answer the demo's loops with the held-out labels, and say so.
+REVIEWER = "simulated-reviewer"
+REVIEWER_NOTE = "simulated reviewer: the offline demo answers with the held-out label of this row"
 
 Say = Callable[[str], None]
 
@@ -56,7 +79,7 @@ def prepare_home(fresh: bool) -> Path:
 def run_demo(home: Path, say: Say = print) -> dict:
     started = time.perf_counter()
     summary: dict = {"mlops_home": str(home)}
-    for stage in (build_stage, approve_stage, serve_stage, labels_stage, monitor_stage, report_stage):
+    for stage in (build_stage, approve_stage, serve_stage, review_stage, monitor_stage, retrain_stage, report_stage):
         stage(home, summary, say)
     summary["wall_seconds"] = round(time.perf_counter() - started, 2)
     write_summary(home, summary)
@@ -86,6 +109,7 @@ def build_stage(home: Path, summary: dict, say: Say) -> None:
     traffic = next(o["S3Output"]["S3Uri"] for o in outputs if o["OutputName"] == "traffic")
     summary["pipeline_execution"] = {"id": record.execution_id, "arn": record.execution_arn, "status": record.status}
     summary["_package"], summary["_traffic"] = registered[0], traffic.rstrip("/")
+    summary["_built"] = (definition, pipeline.name)  # the retrain stage runs the same definition again
     say(f"   execution {record.execution_id} Succeeded; registered {registered[0]}")
 
 
@@ -127,30 +151,63 @@ def serve_stage(home: Path, summary: dict, say: Say) -> None:
     say(f"   {host['requests']} requests, {host['captured']} captured; {p['needs_review']} need human review")
 
 
-def labels_stage(home: Path, summary: dict, say: Say) -> None:
-    """Ground truth for the replayed rows, as a labelling job would upload it (FORMATS.md §4.1)."""
+def review_stage(home: Path, summary: dict, say: Say) -> None:
+    """Human review of the replayed window, as `mlops review start-loops` / `answer` / `collect` do it."""
+    from offline import human_review
+    from offline.aws.a2i.loops import HumanLoops
+    from offline.monitoring.catchup import captured_hours
     from offline.store import ObjectStore
+    from processing.review.answers import answer_content
+    from processing.start_human_loops import NOT_ATTEMPTED
 
     store = ObjectStore.for_home(home)
-    labels = [
-        line.split(",", 1)[0] for line in store.get_bytes(f"{summary['_traffic']}/traffic.csv").decode().splitlines()
-    ]
-    now = datetime.now(timezone.utc)
-    records = [
-        json.dumps(
-            {
-                "groundTruthData": {"data": str(int(float(label))), "encoding": "CSV"},
-                "eventMetadata": {"eventId": f"demo-{number:06d}"},
-                "eventVersion": "0",
-            },
-            separators=(",", ":"),
+    endpoint = summary["endpoint"]["name"]
+    hours = captured_hours(store, summary["endpoint"]["capture_uri"].rsplit("/", 1)[0], endpoint)
+    if not hours:
+        raise DemoError(f"{endpoint} captured nothing to review")
+    start, end = hours[0], hours[-1] + timedelta(hours=1)
+    say(f"4. review: human loops for {endpoint}'s predictions in [{_iso(start)}, {_iso(end)})")
+    flow_arn, started = human_review.start_loops(endpoint, start, end, home=home)
+    loops = [loop for loop in started.loops if loop["outcome"] != NOT_ATTEMPTED]
+    say(f"   {started.summary()}")
+    held_out = _held_out_labels(store, summary["_traffic"], "demo")
+    reviews, outputs = HumanLoops.for_home(home), []
+    for loop in loops:
+        detail = reviews.detail(LOCAL_REGION, loop["humanLoopName"])
+        label = held_out.get(detail.input_content.get("inferenceId"))
+        if label is None:
+            raise DemoError(f"loop {loop['humanLoopName']} reviews a prediction the demo did not send")
+        done = reviews.answer(
+            LOCAL_REGION, loop["humanLoopName"], REVIEWER, answer_content(label, detail.input_content, REVIEWER_NOTE)
         )
-        for number, label in enumerate(labels, start=1)
-    ]
-    uri = f"{GROUND_TRUTH_URI}/{now:%Y/%m/%d/%H}/{now:%M%S}.jsonl"
-    store.put_bytes(uri, ("\n".join(records) + "\n").encode())
-    summary["ground_truth_uri"] = GROUND_TRUTH_URI
-    say(f"4. labels: {len(records)} ground-truth records (the held-out labels stand in for reviewers) -> {uri}")
+        outputs.append(done.output_s3_uri)
+    completed = [uri for uri in outputs if uri]
+    say(f"   {len(completed)} loop(s) answered by {REVIEWER} (the held-out labels stand in for reviewers)")
+    where = human_review.locations(endpoint)
+    [collected] = human_review.collect(endpoint, [human_review.resolve_flow_definition(flow_arn, home=home)], home=home)
+    say(f"   collected: {collected.summary()}")
+    summary["human_review"] = {
+        "window": {"start": _iso(start), "end": _iso(end)},
+        "flow_definition_arn": flow_arn,
+        "manifest_uri": human_review.store_uri(started.manifest_uri, home),
+        "loops_started": len(loops),
+        "review_loops": started.count("reason", "review"),
+        "audit_loops": started.count("reason", "audit"),
+        "completed": len(completed),
+        "output_uris": completed,
+        "reviewer": REVIEWER,
+        "ground_truth_records": collected.ground_truth_records,
+        "labelled_rows": collected.labelled_rows,
+        "without_consensus": len(collected.without_consensus),
+        "ground_truth_uri": where.ground_truth_uri,
+        "labels_uri": where.labels_uri,
+    }
+
+
+def _held_out_labels(store, traffic_uri: str, prefix: str) -> dict[str, int]:
+    """inference id -> the held-out label of the replayed row (traffic.csv: label first, row n is `<prefix>-n`)."""
+    lines = store.get_bytes(f"{traffic_uri}/traffic.csv").decode().splitlines()
+    return {f"{prefix}-{number:06d}": int(float(line.split(",", 1)[0])) for number, line in enumerate(lines, start=1)}
 
 
 def monitor_stage(home: Path, summary: dict, say: Say) -> None:
@@ -165,7 +222,7 @@ def monitor_stage(home: Path, summary: dict, say: Say) -> None:
         summary["_package"],
         (DATA_QUALITY, MODEL_QUALITY),
         capture_uri=capture_root,
-        ground_truth_uri=summary["ground_truth_uri"],
+        ground_truth_uri=summary["human_review"]["ground_truth_uri"],
         home=home,
     )
     summary["monitoring"] = []
@@ -192,6 +249,40 @@ def monitor_stage(home: Path, summary: dict, say: Say) -> None:
             say(f"   {schedule.kind} {execution.window_start}: {execution.message}")
 
 
+def retrain_stage(home: Path, summary: dict, say: Say) -> None:
+    from offline.executor.progress import LiveProgress
+    from offline.retrain import FAIL_ON_VIOLATION, retrain
+
+    say(
+        "6. retrain: the build with the reviewed rows in its training split and both quality checks against "
+        f"v1's baselines; the demo sets {' and '.join(FAIL_ON_VIOLATION.values())} to false, so violations are "
+        "recorded, not stopping it"
+    )
+    progress = LiveProgress("retraining build")
+    with progress:
+        result = retrain(
+            fail_on_violation={kind: False for kind in FAIL_ON_VIOLATION},
+            built=summary["_built"],
+            listener=progress,
+            home=home,
+        )
+    if result.status != "Succeeded" or result.new is None:
+        raise DemoError(f"the retraining build {result.execution_id} {result.status}: {result.failure_reason}")
+    summary["retrain"] = result.summary()
+    summary["model_packages"].append(package_summary(home, _sagemaker(home), result.new.model_package_arn))
+    for check in result.checks:
+        found = ", ".join(
+            f"{v.get('feature_name') or v.get('metric_name')} {v.get('constraint_check_type')}"
+            for v in check.violations
+        )
+        say(f"   {check.kind} check: {len(check.violations)} violation(s) recorded{': ' + found if found else ''}")
+    say(
+        f"   registered {result.new.model_package_arn} (PendingManualApproval): {result.new.train_rows} training rows "
+        f"(v1 {result.previous.train_rows}), test AUC {result.new.metrics['auc']['value']:.4f} "
+        f"(v1 {result.previous.metrics['auc']['value']:.4f})"
+    )
+
+
 def report_stage(home: Path, summary: dict, say: Say) -> None:
     from offline.monitoring.report import write_report
 
@@ -199,7 +290,7 @@ def report_stage(home: Path, summary: dict, say: Say) -> None:
     summary["report"] = str(path)
     for key in [k for k in summary if k.startswith("_")]:
         del summary[key]
-    say(f"6. report: {path}")
+    say(f"7. report: {path}")
 
 
 def package_summary(home: Path, client, arn: str) -> dict:
@@ -217,6 +308,10 @@ def package_summary(home: Path, client, arn: str) -> dict:
         "test_auc": metrics["auc"]["value"],
         "test_accuracy": metrics["accuracy"]["value"],
     }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def write_summary(home: Path, summary: dict) -> Path:

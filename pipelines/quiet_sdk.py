@@ -46,6 +46,7 @@ def quiet_sdk() -> None:
     warnings.filterwarnings("ignore", message="Running within a PipelineSession")
     warnings.filterwarnings("ignore", message=".*SDK v2, which is on path of deprecation")
     warnings.filterwarnings("ignore", category=DeprecationWarning, module="sagemaker")
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated as an API")  # stepfunctions' import
     _done = True
 
 

@@ -8,7 +8,8 @@ QualityCheck rules:
 - unless --skip-check, the dataset is checked against the previous baseline (the supplied files,
   else the drift-check baseline of the model package group's latest approved package) and, with
   --fail-on-violation (the default, as QualityCheck's fail_on_violation), the job fails naming the
-  violations (constraint_violations.json goes to --check-dir);
+  violations (constraint_violations.json goes to --check-dir); without it the job completes and its
+  exit message (--message-file, SageMaker's /opt/ml/output/message -> the job's ExitMessage) names them;
 - --drift-check-dir receives the baseline future data will be checked against: the new one when
   --register-new-baseline, else the previous one.
 
@@ -31,6 +32,7 @@ from typing import Any, TypeVar
 if __package__ in (None, ""):  # run as a script from a checkout; in a job the package sits beside it
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from processing.atomic import atomic_write
 from processing.monitoring.errors import MonitorInputError
 from processing.monitoring.job import DATA_QUALITY, MODEL_QUALITY, JobConfig, run_job
 from processing.monitoring.kernels import choose_for_inputs
@@ -141,7 +143,7 @@ def run(args: argparse.Namespace) -> str:
         # The previous baseline is needed only to check, or to keep it: skip the registry otherwise.
         needed = not args.skip_check or not args.register_new_baseline
         previous = _fetch_previous(args, Path(scratch)) if needed else None
-        chosen, _ = apply_rules(
+        chosen, violations = apply_rules(
             kind=args.kind,
             group=args.model_package_group,
             skip_check=args.skip_check,
@@ -155,6 +157,11 @@ def run(args: argparse.Namespace) -> str:
         drift_check.mkdir(parents=True, exist_ok=True)
         for name in FILES:
             shutil.copyfile(chosen / name, drift_check / name)
+    if violations:
+        return (
+            f"CompletedWithViolations: Job completed successfully with {len(violations)} violations: "
+            + describe_violations(violations)
+        )
     return "Completed: Job completed successfully with no violations."
 
 
@@ -241,6 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--probability-attribute", default="_c0")
     p.add_argument("--ground-truth-attribute", default="_c1")
     p.add_argument("--probability-threshold", type=float, default=0.5)
+    p.add_argument("--message-file", default="", help="where the exit message goes (/opt/ml/output/message)")
     return p
 
 
@@ -251,9 +259,17 @@ def main(argv: list[str] | None = None) -> int:
         message = run(args)
     except (QualityCheckError, MonitorInputError, S3UriError, OSError, json.JSONDecodeError) as e:
         print(f"quality check ({args.kind}): {e}", file=sys.stderr)
+        _exit_message(args.message_file, str(e))
         return 1
     print(f"quality check ({args.kind}): {message}")
+    _exit_message(args.message_file, message)
     return 0
+
+
+def _exit_message(path: str, message: str) -> None:
+    """The job's exit message, which SageMaker Processing reports as ExitMessage (its first KB)."""
+    if path:
+        atomic_write(path, message)
 
 
 if __name__ == "__main__":

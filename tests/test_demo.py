@@ -15,8 +15,9 @@ def test_the_demo_runs_the_whole_loop_and_writes_its_summary(tmp_path, monkeypat
     result = CliRunner().invoke(main, ["demo", "--fresh"])
     assert result.exit_code == 0, result.output[-3000:]
     summary = json.loads((home / "demo-summary.json").read_text())
-    [package] = summary["model_packages"]
+    package, retrained = summary["model_packages"]
     assert package["approval_status"] == "Approved" and package["test_auc"] >= 0.95
+    assert retrained["approval_status"] == "PendingManualApproval" and retrained["version"] == 2
     assert package["model_data_uri"].startswith("s3://") and package["evaluation_uri"].endswith("evaluation.json")
     endpoint = summary["endpoint"]
     assert endpoint["requests"] == endpoint["captured_records"] == 114
@@ -27,8 +28,28 @@ def test_the_demo_runs_the_whole_loop_and_writes_its_summary(tmp_path, monkeypat
     assert kinds == {"data-quality", "model-quality"}
     for window in summary["monitoring"]:
         assert window["report_uri"].startswith("s3://") and isinstance(window["violations"], list)
+    review = summary["human_review"]
+    assert review["review_loops"] == predictions["needs_review"] and review["audit_loops"] >= 1
+    assert review["loops_started"] == review["review_loops"] + review["audit_loops"] == review["completed"]
+    assert len(review["output_uris"]) == review["completed"] and review["window"]["start"] < review["window"]["end"]
+    assert review["ground_truth_records"] == review["labelled_rows"] == review["completed"]
+    assert "simulated" in review["reviewer"]
+    output = json.loads((home / "s3" / review["output_uris"][0][len("s3://") :]).read_text())
+    assert "simulated reviewer" in output["humanAnswers"][0]["answerContent"]["reason"]
+    [quality] = [m for m in summary["monitoring"] if m["kind"] == "model-quality"]
+    assert quality["status"] in ("Completed", "CompletedWithViolations") and quality["items"] == review["completed"]
+    retrain = summary["retrain"]
+    assert retrain["model_package_arn"] == retrained["arn"] and retrain["previous_model_package_arn"] == package["arn"]
+    assert retrain["train_rows"] == retrain["previous_train_rows"] + review["labelled_rows"]
+    assert retrain["test_rows"] == retrain["previous_test_rows"]
+    assert retrain["metrics"]["auc"]["value"] == retrained["test_auc"]
+    assert {c["fail_on_violation"] for c in retrain["checks"].values()} == {False}
     assert (home / "report.html").is_file() and summary["wall_seconds"] > 0
     assert not any(key.startswith("_") for key in summary)
+    # everything the demo leaves is local state: a second `make demo` (--fresh) may clear it
+    from offline.demo import prepare_home
+
+    assert prepare_home(fresh=True) == home.resolve() and not (home / "demo-summary.json").exists()
 
 
 def test_fresh_refuses_a_folder_that_is_not_local_state(tmp_path, monkeypatch):

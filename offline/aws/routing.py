@@ -68,6 +68,7 @@ BUILT_IN = (
     ServiceEntry("stepfunctions", "offline.aws.states.service:StatesService"),
     ServiceEntry("s3", "offline.aws.s3.service:S3Service", anonymous=True),
     ServiceEntry("sagemaker-a2i-runtime", "offline.aws.a2i.service:A2IRuntimeService"),
+    ServiceEntry("scheduler", "offline.aws.scheduler.service:SchedulerService"),
 )
 SERVICES: dict[str, ServiceEntry] = {entry.name: entry for entry in BUILT_IN}
 

@@ -107,6 +107,13 @@ class ScheduleStore:
             )
         return schedule
 
+    def delete(self, name: str) -> None:
+        """Remove a schedule with its executions and metrics (a deleted Model Monitor schedule lists none)."""
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM monitoring_metrics WHERE schedule = ?", (name,))
+            conn.execute("DELETE FROM monitoring_executions WHERE schedule = ?", (name,))
+            conn.execute("DELETE FROM monitoring_schedules WHERE name = ?", (name,))
+
     def get(self, name: str) -> Schedule:
         row = self.db.query_one("SELECT * FROM monitoring_schedules WHERE name = ?", (name,))
         if row is None:

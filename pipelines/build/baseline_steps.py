@@ -35,6 +35,9 @@ MODEL_QUALITY_STEP = "ModelQualityBaseline"
 # The model-quality dataset evaluate writes: probability, then label; header-less, so _c0, _c1.
 PROBABILITY_ATTRIBUTE = "_c0"
 GROUND_TRUTH_ATTRIBUTE = "_c1"
+# SageMaker Processing returns this file's first KB as the job's ExitMessage, on success too (AWS docs,
+# byoc-metadata): a check whose violations do not stop the build says so there.
+EXIT_MESSAGE = "/opt/ml/output/message"
 
 
 @dataclass(frozen=True)
@@ -61,12 +64,14 @@ def _switches(kind: str, params: BuildParameters) -> dict:
             "register_new_baseline": params.register_new_data_quality_baseline,
             "supplied_baseline_statistics": params.data_quality_supplied_statistics,
             "supplied_baseline_constraints": params.data_quality_supplied_constraints,
+            "fail_on_violation": params.data_quality_fail_on_violation,
         }
     return {
         "skip_check": params.skip_model_quality_check,
         "register_new_baseline": params.register_new_model_quality_baseline,
         "supplied_baseline_statistics": params.model_quality_supplied_statistics,
         "supplied_baseline_constraints": params.model_quality_supplied_constraints,
+        "fail_on_violation": params.model_quality_fail_on_violation,
     }
 
 
@@ -114,7 +119,6 @@ def _managed(kind, settings, params, session, role, evaluate, decision_threshold
         quality_check_config=config,
         check_job_config=check_job,
         model_package_group_name=settings.model_package_group_name,
-        fail_on_violation=True,
         **_switches(kind, params),
     )
     props = step.properties
@@ -137,12 +141,14 @@ def _processing(kind, settings, params, session, role, evaluate, decision_thresh
         "--dataset-format", '{"csv": {"header": false}}',
         "--skip-check", switches["skip_check"].to_string(),
         "--register-new-baseline", switches["register_new_baseline"].to_string(),
+        "--fail-on-violation", switches["fail_on_violation"].to_string(),
         "--supplied-statistics", switches["supplied_baseline_statistics"],
         "--supplied-constraints", switches["supplied_baseline_constraints"],
         "--model-package-group", settings.model_package_group_name,
         "--calculated-dir", outputs["calculated"],
         "--drift-check-dir", outputs["drift-check"],
         "--check-dir", outputs["check"],
+        "--message-file", EXIT_MESSAGE,
     ]  # fmt: skip
     if kind == "model-quality":
         arguments += [

@@ -2,6 +2,8 @@
 
 The QualityCheck switches carry the names AWS's own templates use, but default to the first-run
 behaviour (skip the check, register the new baseline), so a fresh account needs no overrides.
+`*QualityCheckFailOnViolation` say whether a check's violations stop the build (QualityCheck's
+`fail_on_violation`, default true); off, the build goes on and the violations are recorded.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class BuildParameters:
     register_new_model_quality_baseline: ParameterBoolean
     model_quality_supplied_statistics: ParameterString
     model_quality_supplied_constraints: ParameterString
+    data_quality_fail_on_violation: ParameterBoolean
+    model_quality_fail_on_violation: ParameterBoolean
 
     def as_list(self) -> list:
         return [getattr(self, f.name) for f in fields(self)]
@@ -60,4 +64,6 @@ def build_parameters(settings: PipelineSettings, input_data_uri: str, human_labe
         register_new_model_quality_baseline=ParameterBoolean("RegisterNewModelQualityBaseline", default_value=True),
         model_quality_supplied_statistics=ParameterString("ModelQualitySuppliedStatistics", default_value=""),
         model_quality_supplied_constraints=ParameterString("ModelQualitySuppliedConstraints", default_value=""),
+        data_quality_fail_on_violation=ParameterBoolean("DataQualityCheckFailOnViolation", default_value=True),
+        model_quality_fail_on_violation=ParameterBoolean("ModelQualityCheckFailOnViolation", default_value=True),
     )

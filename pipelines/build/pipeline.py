@@ -21,7 +21,7 @@ from pipelines.build.evaluate_step import evaluate_step
 from pipelines.build.parameters import build_parameters
 from pipelines.build.preprocess_step import preprocess_step
 from pipelines.build.register_steps import gate_step
-from pipelines.build.settings import PipelineSettings, parse_settings
+from pipelines.build.settings import PipelineSettings, human_labels_uri, parse_settings
 from pipelines.build.train_step import train_step
 from processing.contract import load_contract
 
@@ -102,6 +102,6 @@ def _default_input_data(settings: PipelineSettings, session, contract) -> str:
 def _human_labels_prefix(settings: PipelineSettings, session) -> str:
     from sagemaker.s3 import S3Uploader
 
-    prefix = f"s3://{session.default_bucket()}/{settings.pipeline_name}/human-labels"
+    prefix = human_labels_uri(session.default_bucket(), settings.pipeline_name)
     S3Uploader.upload_string_as_file_body(HUMAN_LABELS_README, f"{prefix}/README.txt", sagemaker_session=session)
     return prefix

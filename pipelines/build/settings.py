@@ -13,6 +13,7 @@ from dataclasses import dataclass
 BASELINE_ENGINES = ("processing", "managed")
 TARGETS = ("local", "aws")
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+HUMAN_LABELS_FOLDER = "human-labels"
 
 
 class SettingsError(ValueError):
@@ -58,6 +59,11 @@ class PipelineSettings:
         if self.sagemaker_project_id:
             tags.append({"Key": "sagemaker:project-id", "Value": self.sagemaker_project_id})
         return tags
+
+
+def human_labels_uri(bucket: str, pipeline_name: str = PipelineSettings.pipeline_name) -> str:
+    """HumanLabelsUrl's default: where the review collector writes labelled rows for the next build."""
+    return f"s3://{bucket}/{pipeline_name}/{HUMAN_LABELS_FOLDER}"
 
 
 def parse_settings(kwargs: dict) -> PipelineSettings:

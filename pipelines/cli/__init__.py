@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "monitor": "pipelines.cli.monitor:group",
     "pipeline": "pipelines.cli.pipeline:group",
     "registry": "pipelines.cli.registry:group",
+    "retrain": "pipelines.cli.retrain:command",
     "review": "pipelines.cli.review:group",
     "teardown": "pipelines.cli.teardown:command",
     "template": "pipelines.cli.template:group",

@@ -12,7 +12,8 @@ from pipelines.cli import exit_codes
 @click.command("demo")
 @click.option("--fresh", is_flag=True, help="Start from an empty MLOPS_HOME (clears earlier local state).")
 def command(fresh: bool) -> None:
-    """The whole loop offline: build, approve, serve, monitor, report; writes $MLOPS_HOME/demo-summary.json."""
+    """The whole loop offline: build, approve, serve, review, monitor, retrain, report; writes
+    $MLOPS_HOME/demo-summary.json."""
     from offline.demo import SUMMARY_FILE, DemoError, prepare_home, run_demo
 
     try:
@@ -38,10 +39,26 @@ def command(fresh: bool) -> None:
         f"predictions: {predictions['above_upper']} above {predictions['upper']}, {predictions['below_lower']} below "
         f"{predictions['lower']}, {predictions['needs_review']} for human review"
     )
+    review = summary["human_review"]
+    click.echo(
+        f"human review of [{review['window']['start']}, {review['window']['end']}): {review['loops_started']} loops "
+        f"({review['review_loops']} review, {review['audit_loops']} audit), {review['completed']} completed by "
+        f"{review['reviewer']}; {review['ground_truth_records']} ground-truth records, {review['labelled_rows']} "
+        "labelled rows"
+    )
     for window in summary["monitoring"]:
         found = ", ".join(f"{v['feature_name']} {v['constraint_check_type']}" for v in window["violations"]) or "none"
         click.echo(
             f"{window['kind']} {window['window']}: {window['status']} ({window['items']} rows); violations: {found}"
         )
+    retrain = summary["retrain"]
+    click.echo(
+        f"retrained: v{retrain['model_package_arn'].rsplit('/', 1)[-1]} PendingManualApproval on "
+        f"{retrain['train_rows']} training rows (v1 {retrain['previous_train_rows']}), {retrain['test_rows']} test rows; "
+        f"test AUC {retrain['metrics']['auc']['value']:.4f} (v1 {retrain['previous_metrics']['auc']['value']:.4f})"
+    )
+    for kind, check in retrain["checks"].items():
+        found = ", ".join(f"{v['name']} {v['constraint_check_type']}" for v in check["violations"]) or "none"
+        click.echo(f"  {kind} check against v1's baseline: violations {found} (recorded; the demo's retrain goes on)")
     click.echo(f"report: {summary['report']}")
     click.echo(f"done in {summary['wall_seconds']:.1f} s; summary in {home / SUMMARY_FILE}")

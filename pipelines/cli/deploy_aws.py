@@ -1,8 +1,11 @@
 """`mlops deploy --aws`: the options and the run of the AWS deploy (pipelines/deploy).
 
-Kept apart from `deploy --local`'s serve options: the two share `--model-package`,
-`--model-package-group`, `--endpoint-name` and `--capture-destination`; every other option belongs
-to one target and is refused with the other. Human review is opt-in: `--review a2i` (with
+By default it sets the deploy workflow up in the account (pipelines/deploy/workflow/aws_setup.py: the state
+machine, its roles, the approvers' topic and the EventBridge rule on approvals) and starts a deploy of the
+latest approved package; `--direct` makes the deploy's calls itself instead, as before the workflow existed
+(pipelines/deploy/aws.py). Kept apart from `deploy --local`'s serve options: the two share `--model-package`,
+`--model-package-group`, `--endpoint-name`, `--staging-endpoint-name` and `--capture-destination`; every other
+option belongs to one target and is refused with the other. Human review is opt-in: `--review a2i` (with
 `--workteam-arn`); the review options without it are refused, not ignored.
 """
 
@@ -57,7 +60,21 @@ REVIEW_ONLY = (  # option -> ReviewSettings field
     ("review_manifests", "manifest_destination"),
     ("audit_rate", "audit_rate"),
 )
-AWS_ONLY += tuple(option for option, _ in REVIEW_ONLY)
+WORKFLOW_AWS_ONLY = ("approval_topic_arn", "workflow_role_arn", "events_role_arn", "no_start")
+DIRECT_ONLY = ("stage", "no_wait")
+AWS_ONLY += tuple(option for option, _ in REVIEW_ONLY) + WORKFLOW_AWS_ONLY + ("direct",)
+# serve options the deploy workflow has no use for: its endpoints run on free ports and capture input and output
+# with CSV and JSON declared (monitoring needs them); `mlops endpoint serve` takes them
+SERVE_ONLY = (
+    "model_data",
+    "port",
+    "workers",
+    "header_timeout",
+    "capture_mode",
+    "csv_types",
+    "json_types",
+    "no_capture",
+)
 DRY_RUN_ROLE = "arn:aws:iam::{account}:role/mlops-execution-role"
 
 
@@ -97,6 +114,42 @@ def aws_options(command):
         click.option("--dry-run", is_flag=True, help="Print every request (validated by botocore), send none."),
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
         *review_options(),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def workflow_options(command):
+    """The deploy workflow's own options (`--staging-endpoint-name` for both targets, the rest `--aws` only)."""
+    options = [
+        click.option(
+            "--staging-endpoint-name",
+            metavar="NAME",
+            help="The staging endpoint. Default: <project or group>-staging (with --endpoint-name N: N-staging).",
+        ),
+        click.option(
+            "--approval-topic-arn",
+            metavar="ARN",
+            help="SNS topic the production gate publishes its task token to. Default: <state machine>-approvals, "
+            "created.",
+        ),
+        click.option(
+            "--workflow-role-arn",
+            metavar="ARN",
+            help="The state machine's role. Default: <state machine>-workflow, created.",
+        ),
+        click.option(
+            "--events-role-arn",
+            metavar="ARN",
+            help="The EventBridge rule's role. Default: <state machine>-events, created.",
+        ),
+        click.option("--no-start", is_flag=True, help="Only set the workflow up; the next approval starts a deploy."),
+        click.option(
+            "--direct",
+            is_flag=True,
+            help="Make the deploy's calls from here instead of through the workflow (one endpoint, no gate).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -156,27 +209,50 @@ def review_options() -> list:
 
 def check_targets(ctx: click.Context, target: str) -> None:
     """Options given for the other target are a usage error, not silently ignored."""
+    if target == "local":
+        unused = [name for name in SERVE_ONLY if given(ctx, name)]
+        if unused:
+            raise click.UsageError(
+                f"{flags_of(ctx, unused)}: only for mlops endpoint serve (mlops deploy --local runs the deploy "
+                "workflow: its endpoints run on free ports and capture input and output, CSV and JSON declared)"
+            )
     wrong = LOCAL_ONLY if target == "aws" else AWS_ONLY
-    given = [name for name in wrong if _given(ctx, name)]
-    if given:
-        raise click.UsageError(f"{_flags(ctx, given)}: only for {'--local' if target == 'aws' else '--aws'}")
+    found = [name for name in wrong if given(ctx, name)]
+    if found:
+        raise click.UsageError(f"{flags_of(ctx, found)}: only for {'--local' if target == 'aws' else '--aws'}")
     if target == "aws" and ctx.params.get("review_mode") != "a2i":
-        given = [option for option, _ in REVIEW_ONLY if _given(ctx, option)]
-        if given:
-            raise click.UsageError(f"{_flags(ctx, given)}: only with --review a2i (human review is opt-in)")
+        found = [option for option, _ in REVIEW_ONLY if given(ctx, option)]
+        if found:
+            raise click.UsageError(f"{flags_of(ctx, found)}: only with --review a2i (human review is opt-in)")
+    if target == "aws":
+        direct = ctx.params.get("direct")
+        found = [n for n in ((*WORKFLOW_AWS_ONLY, "staging_endpoint_name") if direct else DIRECT_ONLY) if given(ctx, n)]
+        if found:
+            where = (
+                "the deploy workflow (without --direct)"
+                if direct
+                else "--direct (the workflow deploys staging and prod)"
+            )
+            raise click.UsageError(f"{flags_of(ctx, found)}: only for {where}")
 
 
-def _flags(ctx: click.Context, names: list[str]) -> str:
+def flags_of(ctx: click.Context, names: list[str]) -> str:
     """The options' flags as the user types them (`review_mode` is `--review`)."""
     flags = {param.name: param.opts[0] for param in ctx.command.params}
     return ", ".join(flags.get(name, "--" + name.replace("_", "-")) for name in names)
 
 
 def run_aws(ctx: click.Context, **options) -> None:
-    """Deploy to AWS (or print the plan with --dry-run); exit 2 on bad input, 1 when AWS fails."""
+    """Set the workflow up in AWS, or deploy directly with --direct (or print the plan with --dry-run);
+    exit 2 on bad input, 1 when AWS fails."""
     from pipelines.deploy.errors import DeployFailed, DeployInputError
 
     try:
+        if not options["direct"]:
+            from pipelines.cli.deploy_aws_workflow import run_workflow_setup
+
+            run_workflow_setup(ctx, options)
+            return
         if options["dry_run"]:
             _dry_run(ctx, options)
             return
@@ -210,7 +286,7 @@ def run_aws(ctx: click.Context, **options) -> None:
         )
 
 
-def _settings(ctx: click.Context, options: dict, region: str, role_arn: str):
+def deploy_settings(ctx: click.Context, options: dict, region: str, role_arn: str):
     from pipelines.deploy.aws import DEFAULT_GROUP, DeploySettings
 
     return DeploySettings(
@@ -221,7 +297,7 @@ def _settings(ctx: click.Context, options: dict, region: str, role_arn: str):
         model_package_group=options["model_package_group"] or DEFAULT_GROUP,
         endpoint_name=options["endpoint_name"],
         stage=options["stage"],
-        capture_destination=options["capture_destination"] if _given(ctx, "capture_destination") else None,
+        capture_destination=options["capture_destination"] if given(ctx, "capture_destination") else None,
         report_destination=options["report_destination"],
         ground_truth=options["ground_truth"],
         scheduler_role_arn=options["scheduler_role_arn"],
@@ -240,7 +316,7 @@ def _review(ctx: click.Context, options: dict):
         return None
     from pipelines.deploy.review_spec import ReviewSettings
 
-    values = {field: options[option] for option, field in REVIEW_ONLY if _given(ctx, option)}
+    values = {field: options[option] for option, field in REVIEW_ONLY if given(ctx, option)}
     values.setdefault("workteam_arn", None)
     # the template is loaded once the work team is there: a missing work team is the error to report first
     values["task_template"] = _template(options["task_template"]) if values["workteam_arn"] else None
@@ -267,10 +343,10 @@ def _template(path: str | None) -> str:
     return task_template()
 
 
-def _real(ctx: click.Context, options: dict):
+def aws_session(options: dict):
+    """A boto3 session with a region and credentials (DeployInputError otherwise) and --role-arn given."""
     import boto3
 
-    from pipelines.deploy.aws import AwsClients
     from pipelines.deploy.errors import DeployInputError
 
     session = boto3.Session(region_name=options["region"]) if options["region"] else boto3.Session()
@@ -280,7 +356,14 @@ def _real(ctx: click.Context, options: dict):
         raise DeployInputError("no AWS credentials found; configure them, or use --dry-run to see the requests")
     if not options["role_arn"]:
         raise DeployInputError("--role-arn is required: the execution role of the model and the monitoring jobs")
-    return AwsClients.from_session(session), _settings(ctx, options, session.region_name, options["role_arn"])
+    return session
+
+
+def _real(ctx: click.Context, options: dict):
+    from pipelines.deploy.aws import AwsClients
+
+    session = aws_session(options)
+    return AwsClients.from_session(session), deploy_settings(ctx, options, session.region_name, options["role_arn"])
 
 
 def _dry_run(ctx: click.Context, options: dict) -> None:
@@ -293,7 +376,9 @@ def _dry_run(ctx: click.Context, options: dict) -> None:
     region = options["region"] or boto3.Session().region_name
     if not region:
         raise DeployInputError("no AWS region: pass --region (a dry run needs to know the region's image URIs)")
-    settings = _settings(ctx, options, region, options["role_arn"] or DRY_RUN_ROLE.format(account=DRY_RUN_ACCOUNT))
+    settings = deploy_settings(
+        ctx, options, region, options["role_arn"] or DRY_RUN_ROLE.format(account=DRY_RUN_ACCOUNT)
+    )
     # a private work team is of the deploy's own account: the plan assumes the work team's
     run = DryRun(region, settings.review.workteam_account if settings.review else DRY_RUN_ACCOUNT)
     if not options["role_arn"]:
@@ -316,7 +401,7 @@ def _dry_run(ctx: click.Context, options: dict) -> None:
     click.echo(json.dumps(plan, indent=2))
 
 
-def _given(ctx: click.Context, name: str) -> bool:
+def given(ctx: click.Context, name: str) -> bool:
     from click.core import ParameterSource
 
     source = ctx.get_parameter_source(name)

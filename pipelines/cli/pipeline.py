@@ -246,6 +246,12 @@ def _summary(record, steps) -> None:
         arn = step["metadata"].get("ModelPackageArn")
         if arn:
             click.echo(f"    registered {arn}")
+        # A quality check whose violations did not stop the build (FailOnViolation false) records them.
+        message = step["metadata"].get("ExitMessage") or ""
+        if message.startswith("CompletedWithViolations"):
+            click.echo(f"    {message}")
+        if step["metadata"].get("ViolationReport"):
+            click.echo(f"    violation report {step['metadata']['ViolationReport']}")
 
 
 def _as_dict(record, steps) -> dict:

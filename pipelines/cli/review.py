@@ -233,6 +233,171 @@ def _answer_json(answer) -> dict:
     }
 
 
+# -- the post-processing job and the collector, run locally ----------------------------------------------
+
+
+@group.command("start-loops")
+@click.option("--endpoint", required=True, help="The endpoint whose captured predictions are reviewed.")
+@click.option("--start", required=True, help="Window start, ISO-8601 (e.g. 2024-05-01T10:00:00Z), inclusive.")
+@click.option("--end", required=True, help="Window end, ISO-8601, exclusive.")
+@click.option(
+    "--audit-rate",
+    type=click.FloatRange(0, 1),
+    default=0.05,
+    show_default=True,
+    help="Share of confident predictions also reviewed (chosen by hashing their id: re-runs choose the same).",
+)
+@click.option(
+    "--flow-definition", "flow", default=None, help="Flow definition (name or ARN). Default: the endpoint's own."
+)
+@click.option(
+    "--task-count", type=click.IntRange(1, 3), default=1, show_default=True, help="Reviewers per prediction "
+    "(for the endpoint's own flow definition)."
+)  # fmt: skip
+@click.option(
+    "--capture-uri", default=None, help="The endpoint's capture (default s3://<bucket>/datacapture/<endpoint>)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@click.pass_obj
+def start_loops_command(
+    obj: dict,
+    endpoint: str,
+    start: str,
+    end: str,
+    audit_rate: float,
+    flow: str | None,
+    task_count: int,
+    capture_uri: str | None,
+    as_json: bool,
+) -> None:
+    """Start one human loop per prediction of the window the handler marked for review, plus an audit sample.
+
+    The post-processing job AWS runs hourly (processing/start_human_loops.py), run here against the local
+    A2I runtime. Re-running starts nothing twice. Exit 0 also when there is nothing to review; 2 for bad
+    input; 1 when the runtime fails.
+    """
+    from offline import human_review
+    from processing.review.starting import StartFailed, StartRefused
+    from processing.start_human_loops import StartInputError, window_of
+
+    region = obj["region"]
+    try:
+        begin, finish = window_of(None, start, end)
+        flow_arn, report = human_review.start_loops(
+            endpoint,
+            begin,
+            finish,
+            flow=flow,
+            task_count=task_count,
+            audit_rate=audit_rate,
+            capture_uri=capture_uri,
+            region=region,
+        )
+    except (StartInputError, StartRefused, human_review.ReviewInputError) as e:
+        _fail(str(e))
+    except StartFailed as e:
+        click.echo(f"error: {e} (the manifest records what was started; run again to go on)", err=True)
+        sys.exit(exit_codes.FAILURE)
+    manifest = human_review.store_uri(report.manifest_uri)
+    if as_json:
+        click.echo(json.dumps({"manifest": manifest, **report.document()}, indent=2, ensure_ascii=False))
+        return
+    click.echo(report.summary())
+    click.echo(f"flow definition {flow_arn}")
+    for reason, count in sorted(report.skipped.items()):
+        click.echo(f"skipped {count}: {reason}")
+    click.echo(f"manifest {manifest}")
+
+
+@group.command("collect")
+@click.option("--endpoint", required=True, help="The endpoint whose reviews are collected.")
+@click.option(
+    "--flow-definition", "flow", default=None, help="Only this flow definition's loops. Default: all of the endpoint's."
+)
+@click.option("--start", default=None, help="Only loops created from this time (ISO-8601; widened to whole hours).")
+@click.option("--end", default=None, help="… until this time, exclusive.")
+@click.option("--ground-truth-uri", default=None, help="Default s3://<bucket>/ground-truth/<endpoint>.")
+@click.option("--labels-uri", default=None, help="Default the build pipeline's HumanLabelsUrl.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was collected as JSON.")
+@click.pass_obj
+def collect_command(
+    obj: dict,
+    endpoint: str,
+    flow: str | None,
+    start: str | None,
+    end: str | None,
+    ground_truth_uri: str | None,
+    labels_uri: str | None,
+    as_json: bool,
+) -> None:
+    """Completed loops -> ground truth (Model Monitor's JSON Lines) and labelled rows for retraining.
+
+    The collector (processing/collect_reviews.py) run locally. Loops without a consensus are reported,
+    not written; collecting again writes the same files. Exit 2 for bad input.
+    """
+    from offline import human_review
+    from processing.monitoring.errors import MonitorInputError
+    from processing.review.locations import LocationError
+
+    region = obj["region"]
+    try:
+        begin, finish = _times(start, end)
+        if flow:
+            flows = [human_review.resolve_flow_definition(flow, region=region)]
+        else:
+            flows = human_review.endpoint_flow_definitions(endpoint, region=region)
+            if not flows:
+                raise human_review.ReviewInputError(
+                    f"endpoint {endpoint!r} has no flow definition of its own: start its loops first "
+                    "(mlops review start-loops), or name one with --flow-definition"
+                )
+        where = human_review.locations(endpoint, ground_truth_uri=ground_truth_uri, labels_uri=labels_uri)
+        reports = human_review.collect(
+            endpoint, flows, start=begin, end=finish, ground_truth_uri=where.ground_truth_uri,
+            labels_uri=where.labels_uri,
+        )  # fmt: skip
+    except (MonitorInputError, human_review.ReviewInputError, LocationError) as e:
+        _fail(str(e))
+    results = [
+        {
+            "flow_definition_arn": f["FlowDefinitionArn"],
+            "completed": r.outputs,
+            "agreed": r.agreed,
+            "without_consensus": r.without_consensus,
+            "not_usable": r.not_review_input,
+            "ground_truth_records": r.ground_truth_records,
+            "incomplete_requests": r.incomplete_requests,
+            "labelled_rows": r.labelled_rows,
+            "files": [human_review.store_uri(p) for p in r.files],
+        }
+        for f, r in zip(flows, reports, strict=True)
+    ]
+    if as_json:
+        click.echo(json.dumps(results, indent=2, ensure_ascii=False))
+        return
+    for result, report in zip(results, reports, strict=True):
+        click.echo(f"{result['flow_definition_arn'].rsplit('/', 1)[-1]}: {report.summary()}")
+        for loop, status in sorted(report.without_consensus.items()):
+            click.echo(f"  no consensus ({status}), not written: {loop}")
+        for loop, why in sorted(report.not_review_input.items()):
+            click.echo(f"  not used: {loop}: {why}")
+        for event, why in sorted(report.incomplete_requests.items()):
+            click.echo(f"  no ground truth for request {event} yet: {why}")
+    click.echo(f"ground truth  {where.ground_truth_uri}")
+    click.echo(f"labelled rows {where.labels_uri}")
+
+
+def _times(start: str | None, end: str | None):
+    """Optional --start / --end (ISO-8601); start before end when both are given."""
+    from processing.monitoring.errors import MonitorInputError
+    from processing.monitoring.readers.capture import parse_time
+
+    begin, finish = parse_time(start), parse_time(end)
+    if begin and finish and begin >= finish:
+        raise MonitorInputError(f"--start ({start}) must be before --end ({end})")
+    return begin, finish
+
+
 # -- the reviewer portal: serve, add-worker, stats, audit ---------------------------------------------------
 def _portal_address(ctx: click.Context, param: click.Parameter, value: str) -> str:
     from pipelines.cli.local import _address

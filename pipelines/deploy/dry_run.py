@@ -34,7 +34,14 @@ _NOT_FOUND = {
     ("sagemaker", "DescribeFlowDefinition"): "ResourceNotFound",
     ("scheduler", "GetSchedule"): "ResourceNotFoundException",
     ("s3", "HeadObject"): "404",
+    # the deploy workflow's setup (pipelines/deploy/workflow/aws_setup.py)
+    ("sns", "GetTopicAttributes"): "NotFound",
+    ("iam", "GetRole"): "NoSuchEntity",
+    ("iam", "GetRolePolicy"): "NoSuchEntity",
+    ("stepfunctions", "DescribeStateMachine"): "StateMachineDoesNotExist",
+    ("events", "DescribeRule"): "ResourceNotFoundException",
 }
+_NOT_FOUND_404 = ("s3", "scheduler", "iam", "sns")
 # (delete, the read it makes answer "not found") and the parameter naming the resource
 _DELETES = {
     "DeleteMonitoringSchedule": "DescribeMonitoringSchedule",
@@ -135,6 +142,16 @@ class DryRun:
             self._clients = AwsClients(*clients)
         return self._clients
 
+    def client(self, service: str):
+        """A client of any service (the workflow's setup uses stepfunctions, events, iam, sns) that never connects."""
+        import boto3
+
+        session = boto3.Session(aws_access_key_id="dry-run", aws_secret_access_key="dry-run", region_name=self.region)
+        client = session.client(service)
+        client.meta.events.register("before-parameter-build.*.*", self._record)
+        client.meta.events.register("before-call.*.*", self._answer)
+        return client
+
     def answer(self, operation: str, name: str, response: dict) -> None:
         """Answer `operation` on resource `name` ("" for list operations) with `response`."""
         self._existing[(operation, name)] = response
@@ -167,7 +184,7 @@ class DryRun:
                 self._assume(
                     "nothing of this deploy exists yet: Describe*, GetSchedule and HeadObject answer 'not found'"
                 )
-            status = 404 if service in ("s3", "scheduler") else 400
+            status = 404 if service in _NOT_FOUND_404 else 400
             return AWSResponse(None, status, {}, None), {"Error": {"Code": code, "Message": "dry run"}}
         return AWSResponse(None, 200, {}, None), self._read_answer(service, model.name, entry.get("params", {}))
 
@@ -215,6 +232,8 @@ class DryRun:
             name = params.get("HumanTaskUiName") or params.get("FlowDefinitionName")
             arn = f"arn:aws:sagemaker:{self.region}:{self.account}:{noun}/{name}"
             return {"HumanTaskUiArn": arn} if noun == "human-task-ui" else {"FlowDefinitionArn": arn}
+        if operation in _CREATED_ANSWERS:
+            return _CREATED_ANSWERS[operation](self.region, self.account, params)
         if operation in _EMPTY_LISTS:
             self._assume("no task UI, flow definition or post-processing job of an earlier deploy exists")
             return {_EMPTY_LISTS[operation]: []}
@@ -269,6 +288,32 @@ class DryRun:
     def _assume(self, text: str) -> None:
         if text not in self.assumptions:
             self.assumptions.append(text)
+
+
+_NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+# answers to the workflow setup's creates (what AWS returns, from the request)
+_CREATED_ANSWERS = {
+    "CreateTopic": lambda region, account, p: {"TopicArn": f"arn:aws:sns:{region}:{account}:{p['Name']}"},
+    "CreateRole": lambda region, account, p: {
+        "Role": {
+            "Path": "/",
+            "RoleName": p["RoleName"],
+            "RoleId": "AROADRYRUN",
+            "Arn": f"arn:aws:iam::{account}:role/{p['RoleName']}",
+            "CreateDate": _NOW,
+        }
+    },
+    "CreateStateMachine": lambda region, account, p: {
+        "stateMachineArn": f"arn:aws:states:{region}:{account}:stateMachine:{p['name']}",
+        "creationDate": _NOW,
+    },
+    "StartExecution": lambda region, account, p: {
+        "executionArn": p["stateMachineArn"].replace(":stateMachine:", ":execution:") + ":dry-run",
+        "startDate": _NOW,
+    },
+    "PutRule": lambda region, account, p: {"RuleArn": f"arn:aws:events:{region}:{account}:rule/{p['Name']}"},
+    "PutTargets": lambda region, account, p: {"FailedEntryCount": 0, "FailedEntries": []},
+}
 
 
 def _printable(value):

@@ -347,3 +347,232 @@ def _image_pull(sid: str, images: list[str]) -> list[dict]:
         _statement(f"{sid}Token", ["ecr:GetAuthorizationToken"], ["*"]),
         _statement(f"{sid}Pull", ECR_PULL, repositories),
     ]
+
+
+# -- the deploy workflow (pipelines/deploy/workflow) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkflowPolicyInputs:
+    """What the deploy workflow's roles are scoped to: its two endpoints, its state machine, topic and rule."""
+
+    production: PolicyInputs  # the production endpoint's (monitoring, review, the roles the jobs use)
+    staging_endpoint: str
+    state_machine_arn: str
+    topic_arn: str
+    rule_arn: str
+    workflow_role_arn: str
+    events_role_arn: str
+    create_topic: bool = True  # the setup creates the approvers' topic (no --approval-topic-arn)
+    create_roles: tuple[str, ...] = ()  # the roles the setup creates (workflow, events)
+    start: bool = True  # the setup starts an execution (reads the registry)
+
+    @classmethod
+    def of(
+        cls, settings, workflow_role_arn: str, events_role_arn: str, package=None, create_roles: tuple[str, ...] = ()
+    ) -> WorkflowPolicyInputs:
+        from pipelines.deploy.aws import policy_inputs
+        from pipelines.deploy.registry import Baselines, ModelPackage
+        from pipelines.deploy.workflow.trigger import rule_name
+
+        # Every later version is deployed with these roles: the model artifacts and baselines the build pipeline
+        # writes into the default bucket, whichever version, rather than the objects of one package.
+        anywhere = f"{settings.bucket}/*"
+        image = package.image if package is not None else None
+        package = ModelPackage("", settings.group, "Approved", Baselines(anywhere, anywhere, anywhere), anywhere, image)
+        import dataclasses
+
+        spec = dataclasses.replace(settings.monitor, baselines=package.baselines)
+        production = policy_inputs(settings.deploy, package, spec, settings.account, settings.review)
+        region, account = settings.region, settings.account
+        return cls(
+            production=production,
+            staging_endpoint=settings.staging,
+            state_machine_arn=settings.state_machine_arn,
+            topic_arn=settings.topic_arn,
+            rule_arn=f"arn:aws:events:{region}:{account}:rule/{rule_name(settings.machine_name)}",
+            workflow_role_arn=workflow_role_arn,
+            events_role_arn=events_role_arn,
+            create_topic=settings.approval_topic_arn is None,
+            create_roles=tuple(create_roles),
+        )
+
+    @property
+    def endpoints(self) -> list[str]:
+        return [self.staging_endpoint.lower(), self.production.spec.endpoint.lower()]
+
+
+def workflow_policies(w: WorkflowPolicyInputs) -> dict[str, dict]:
+    """{principal: {"policy", "trust"}}: the state machine's and the rule's roles, the setup's own rights, and the
+    roles the deployed resources use (model: both endpoints; monitoring, scheduler, review as the direct deploy)."""
+    found = {
+        "workflow": {
+            "policy": workflow_policy(w),
+            "trust": trust_policy("states.amazonaws.com", w.production.spec.account),
+        },
+        "events": {
+            "policy": events_policy(w),
+            "trust": trust_policy("events.amazonaws.com", w.production.spec.account),
+        },
+        "setup": {"policy": setup_policy(w), "trust": None},
+    }
+    for name, documents in policies(w.production).items():
+        if name == "deployer":
+            continue
+        if name == "model":
+            documents = {**documents, "policy": _model_policy_both(w)}
+        found[name] = documents
+    return found
+
+
+def workflow_policy(w: WorkflowPolicyInputs) -> dict:
+    """Exactly what the state machine calls, on the resources it names (its Task states)."""
+    from pipelines.deploy.names import versioned_stem
+
+    inputs = w.production
+    spec = inputs.spec
+    models = [inputs.arn("sagemaker", f"model/{versioned_stem(e)}-v*") for e in w.endpoints]
+    configs = [inputs.arn("sagemaker", f"endpoint-config/{versioned_stem(e)}-v*") for e in w.endpoints]
+    endpoints = [inputs.arn("sagemaker", f"endpoint/{e}") for e in w.endpoints]
+    tagged = [*models, *configs, *endpoints]
+    statements = [
+        _statement(
+            "ReadModelPackages",
+            ["sagemaker:DescribeModelPackage"],
+            [inputs.arn("sagemaker", f"model-package/{inputs.model_package_group.lower()}/*")],
+        ),
+        _statement("Models", ["sagemaker:CreateModel", "sagemaker:DescribeModel"], models),
+        _statement("EndpointConfigs", ["sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig"], configs),
+        _statement("Endpoints", ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"], endpoints + configs),
+        _statement("ReadEndpoints", ["sagemaker:DescribeEndpoint"], endpoints),
+        _statement("SmokeTest", ["sagemaker:InvokeEndpoint"], [inputs.arn("sagemaker", f"endpoint/{w.endpoints[0]}")]),
+        _statement("ApprovalGate", ["sns:Publish"], [w.topic_arn]),
+        _pass_role("PassModelRole", [inputs.model_role_arn], "sagemaker.amazonaws.com"),
+    ]
+    scheduler_schedules = []
+    if inputs.engine == "managed":
+        _, _, schedules = _managed_resources(inputs)
+        data, quality = (
+            [inputs.arn("sagemaker", f"{noun}/{versioned_stem(spec.schedule(kind)).lower()}-v*")]
+            for noun, kind in (
+                ("data-quality-job-definition", DATA_QUALITY),
+                ("model-quality-job-definition", MODEL_QUALITY),
+            )
+        )
+        tagged += data + quality + schedules
+        verbs = ("Create", "Describe", "Delete")
+        statements += [
+            _statement("DataQualityJobDefinitions", [f"sagemaker:{v}DataQualityJobDefinition" for v in verbs], data),
+            _statement(
+                "ModelQualityJobDefinitions", [f"sagemaker:{v}ModelQualityJobDefinition" for v in verbs], quality
+            ),
+            _statement(
+                "MonitoringSchedules",
+                [f"sagemaker:{v}MonitoringSchedule" for v in ("Create", "Describe", "Update")],
+                schedules,
+            ),
+            _pass_role("PassMonitoringRole", [spec.role_arn], "sagemaker.amazonaws.com"),
+        ]
+    else:
+        scheduler_schedules += _schedules(inputs)
+    if inputs.review is not None:
+        uis, flows = _review_resources(inputs)
+        tagged += [uis, flows]
+        scheduler_schedules.append(_schedule_arn(inputs, inputs.review.schedule))
+        statements += [
+            _statement("TaskUis", ["sagemaker:CreateHumanTaskUi", "sagemaker:DescribeHumanTaskUi"], [uis]),
+            _statement(
+                "CreateFlowDefinitions",
+                ["sagemaker:CreateFlowDefinition"],
+                [flows],
+                {"ArnEquals": {"sagemaker:WorkteamArn": inputs.review.settings.workteam_arn}},
+            ),
+            _statement("FlowDefinitions", ["sagemaker:DescribeFlowDefinition"], [flows]),
+            _pass_role("PassReviewRole", [inputs.review.flow_role_arn], "sagemaker.amazonaws.com"),
+        ]
+    if scheduler_schedules:
+        statements += [
+            _statement(
+                "Schedules",
+                ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule"],
+                scheduler_schedules,
+            ),
+            _pass_role("PassSchedulerRole", [inputs.scheduler_role_arn or spec.role_arn], "scheduler.amazonaws.com"),
+        ]
+    statements.append(_statement("TagOnCreate", ["sagemaker:AddTags"], tagged))
+    return _document(statements)
+
+
+def events_policy(w: WorkflowPolicyInputs) -> dict:
+    """The EventBridge rule's target role: start this state machine, nothing else."""
+    return _document([_statement("StartDeploy", ["states:StartExecution"], [w.state_machine_arn])])
+
+
+def setup_policy(w: WorkflowPolicyInputs) -> dict:
+    """Whoever runs `mlops deploy --aws` (you, CI): the state machine, its rule, roles and topic, the code upload,
+    and the first execution."""
+    inputs = w.production
+    statements = [
+        _statement("ListModelPackages", ["sagemaker:ListModelPackages"], ["*"]),
+        _statement(
+            "ReadModelPackages",
+            ["sagemaker:DescribeModelPackage"],
+            [inputs.arn("sagemaker", f"model-package/{inputs.model_package_group.lower()}/*")],
+        ),
+        _statement(
+            "StateMachine",
+            [
+                "states:CreateStateMachine",
+                "states:DescribeStateMachine",
+                "states:StartExecution",
+                "states:UpdateStateMachine",
+            ],
+            [w.state_machine_arn],
+        ),
+        _statement(
+            "Rule",
+            ["events:DescribeRule", "events:ListTargetsByRule", "events:PutRule", "events:PutTargets"],
+            [w.rule_arn],
+        ),
+        _pass_role("PassWorkflowRole", [w.workflow_role_arn], "states.amazonaws.com"),
+        _pass_role("PassEventsRole", [w.events_role_arn], "events.amazonaws.com"),
+    ]
+    if w.create_roles:
+        statements.append(
+            _statement(
+                "Roles",
+                [
+                    "iam:CreateRole",
+                    "iam:GetRole",
+                    "iam:GetRolePolicy",
+                    "iam:PutRolePolicy",
+                    "iam:UpdateAssumeRolePolicy",
+                ],
+                list(w.create_roles),
+            )
+        )
+    if w.create_topic:
+        statements.append(_statement("ApprovalTopic", ["sns:CreateTopic", "sns:GetTopicAttributes"], [w.topic_arn]))
+    if inputs.code_prefix:
+        bucket, prefix = parse_s3_uri(inputs.code_prefix, "code destination")
+        statements += [
+            _statement("JobCode", ["s3:GetObject", "s3:PutObject"], [_objects(bucket, prefix)]),
+            _list_bucket("JobCodeListing", bucket, [prefix]),
+        ]
+    return _document(statements)
+
+
+def _model_policy_both(w: WorkflowPolicyInputs) -> dict:
+    """The model role serves both endpoints: the artifact, capture and logs of each."""
+    import dataclasses
+
+    statements = []
+    for endpoint in (w.staging_endpoint, w.production.spec.endpoint):
+        spec = dataclasses.replace(w.production.spec, endpoint=endpoint)
+        for statement in model_policy(dataclasses.replace(w.production, spec=spec))["Statement"]:
+            match = next((s for s in statements if s["Sid"] == statement["Sid"]), None)
+            if match is None:
+                statements.append(statement)
+            else:
+                match["Resource"] = list(dict.fromkeys([*match["Resource"], *statement["Resource"]]))
+    return _document(statements)

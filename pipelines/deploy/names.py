@@ -90,6 +90,15 @@ def validate_lowercase_name(name: str, what: str) -> str:
     return name
 
 
+VERSION_ROOM = 8  # "-v" and up to 6 digits: a group's package versions up to 999,999
+
+
+def versioned_stem(stem: str) -> str:
+    """The part of `<stem>-v<version>-<hash>` before `-v`, cut so the whole fits SageMaker's 63 characters (the
+    deploy workflow's names; its IAM policy scopes them to `<versioned stem>-v*`)."""
+    return bounded(stem, "0" * DIGEST, MAX_NAME - VERSION_ROOM)[: -DIGEST - 1]
+
+
 def content_name(stem: str, content: object) -> str:
     """`<stem>-<hash of content>`: the same content always gets the same name."""
     return bounded(stem, digest(content))

@@ -2,7 +2,8 @@
 template), built from the data contract so a swapped-in dataset needs no template change.
 
     {"endpoint": str, "eventId": str, "inferenceId": str | null, "inferenceTime": "…Z", "rowIndex": int,
-     "reason": "review" | "audit", "probability": float, "predictedLabel": 0 | 1,
+     "rowCount": int (the request's rows; older inputs lack it), "reason": "review" | "audit",
+     "probability": float, "predictedLabel": 0 | 1,
      "features": {name: number | null, …}  (the contract's order; null: missing),
      "label": {"name": str, "positive": {"value": 1, "name": str}, "negative": {"value": 0, "name": str}}}
 
@@ -67,8 +68,11 @@ def build_review_input(
     probability: float,
     predicted_label: int,
     features: Sequence[float],
+    row_count: int | None = None,
 ) -> dict[str, Any]:
-    """One review input; `features` are the row's values in the contract's order."""
+    """One review input; `features` are the row's values in the contract's order; `row_count` the rows
+    of the request (the collector needs every row's label to write a multi-row request's ground truth;
+    None leaves `rowCount` out, as inputs made before it have it)."""
     if len(features) != len(contract.features):
         raise ValueError(
             f"the row has {len(features)} feature values; the data contract names {len(contract.features)}"
@@ -85,6 +89,8 @@ def build_review_input(
         "features": {name: _number_or_none(value) for name, value in zip(contract.features, features, strict=True)},
         "label": label_spec(contract).as_json(),
     }
+    if row_count is not None:
+        document["rowCount"] = row_count
     problems = review_input_problems(document)
     if problems:
         raise ValueError("; ".join(problems))
@@ -99,6 +105,11 @@ def review_input_problems(document: Any) -> list[str]:
     for key, kinds in (("endpoint", str), ("eventId", str), ("inferenceTime", str), ("rowIndex", int)):
         if not _is(document.get(key), kinds):
             problems.append(f"{key!r} must be a {kinds.__name__}")
+    count = document.get("rowCount")
+    if count is not None and (
+        not _is(count, int) or not _is(document.get("rowIndex"), int) or count <= document["rowIndex"]
+    ):
+        problems.append("'rowCount' must be an integer above 'rowIndex' (or absent)")
     if document.get("inferenceId") is not None and not isinstance(document.get("inferenceId"), str):
         problems.append("'inferenceId' must be a string or null")
     if document.get("reason") not in REASONS:

@@ -173,3 +173,16 @@ def _substitute(value, params):
     if isinstance(value, list):
         return [_substitute(v, params) for v in value]
     return value
+
+
+def test_whether_violations_stop_the_build_is_a_parameter_per_check(definition, managed_definition):
+    params = {p["Name"]: (p["Type"], p.get("DefaultValue")) for p in definition["Parameters"]}
+    assert params["DataQualityCheckFailOnViolation"] == ("Boolean", True)  # as QualityCheck's fail_on_violation
+    assert params["ModelQualityCheckFailOnViolation"] == ("Boolean", True)
+    managed = _by_name(managed_definition)
+    for step, kind in (("DataQualityBaseline", "DataQuality"), ("ModelQualityBaseline", "ModelQuality")):
+        assert managed[step]["FailOnViolation"] == {"Get": f"Parameters.{kind}CheckFailOnViolation"}
+        arguments = _by_name(definition)[step]["Arguments"]["AppSpecification"]["ContainerArguments"]
+        flag = arguments[arguments.index("--fail-on-violation") + 1]
+        assert json.dumps({"Get": f"Parameters.{kind}CheckFailOnViolation"}) in json.dumps(flag)
+        assert arguments[arguments.index("--message-file") + 1] == "/opt/ml/output/message"

@@ -1,5 +1,5 @@
-"""`mlops deploy --aws`: the dry run's plan (validated, nothing sent), the deploy against moto, and
-the inputs it refuses with exit 2."""
+"""`mlops deploy --aws --direct` (the deploy without the workflow): the dry run's plan (validated, nothing sent),
+the deploy against moto, and the inputs it refuses with exit 2."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def invoke(*args: str):
 def test_dry_run_prints_every_request_validated_and_sends_none(engine, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "nobody")  # a real call would be refused: none may be sent
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    result = invoke("--aws", "--dry-run", "--region", "eu-west-1", "--monitor-engine", engine)
+    result = invoke("--aws", "--direct", "--dry-run", "--region", "eu-west-1", "--monitor-engine", engine)
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     operations = [r["operation"] for r in plan["requests"]]
@@ -76,7 +76,7 @@ def route_cli_clients(monkeypatch, recorder=None, prepare=None) -> list:
 def test_deploys_against_moto_and_reports_each_resource(aws, monkeypatch):
     aws.package()
     route_cli_clients(monkeypatch)
-    result = invoke("--aws", "--region", "us-east-1", "--role-arn", ROLE, "--json")
+    result = invoke("--aws", "--direct", "--region", "us-east-1", "--role-arn", ROLE, "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["monitor_engine"] == "processing"
@@ -85,7 +85,7 @@ def test_deploys_against_moto_and_reports_each_resource(aws, monkeypatch):
 
 
 def test_no_approved_package_exits_2(aws):
-    result = invoke("--aws", "--region", "us-east-1", "--role-arn", ROLE)
+    result = invoke("--aws", "--direct", "--region", "us-east-1", "--role-arn", ROLE)
     assert result.exit_code == 2
     assert "has no approved model package" in result.output
 
@@ -104,7 +104,7 @@ def test_no_approved_package_exits_2(aws):
     ],
 )
 def test_bad_input_exits_2(args, message):
-    result = invoke("--aws", "--dry-run", "--region", "us-east-1", *args)
+    result = invoke("--aws", "--direct", "--dry-run", "--region", "us-east-1", *args)
     assert result.exit_code == 2, result.output
     assert message in result.output
 
@@ -115,7 +115,7 @@ def test_aws_options_are_refused_with_local():
 
 
 def test_a_real_run_needs_a_role(aws):
-    result = invoke("--aws", "--region", "us-east-1")
+    result = invoke("--aws", "--direct", "--region", "us-east-1")
     assert result.exit_code == 2 and "--role-arn is required" in result.output
 
 
@@ -132,7 +132,9 @@ def template_file(tmp_path):
 def test_dry_run_with_review_prints_the_review_requests_validated(monkeypatch, starter, template_file):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "nobody")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    result = invoke("--aws", "--dry-run", "--region", "us-east-1", *REVIEW, "--task-template", template_file)
+    result = invoke(
+        "--aws", "--direct", "--dry-run", "--region", "us-east-1", *REVIEW, "--task-template", template_file
+    )
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     operations = [r["operation"] for r in plan["requests"]]
@@ -167,7 +169,7 @@ def test_the_review_packages_template_is_the_default(monkeypatch, starter):
     templates.task_template = lambda: "<crowd-form>{{ task.input.probability }}</crowd-form>"
     monkeypatch.setitem(sys.modules, "review", package)
     monkeypatch.setitem(sys.modules, "review.templates", templates)
-    result = invoke("--aws", "--dry-run", "--region", "us-east-1", *REVIEW)
+    result = invoke("--aws", "--direct", "--dry-run", "--region", "us-east-1", *REVIEW)
     assert result.exit_code == 0, result.output
     ui = next(r["params"] for r in json.loads(result.stdout)["requests"] if r["operation"] == "CreateHumanTaskUi")
     assert ui["UiTemplate"]["Content"] == "<crowd-form>{{ task.input.probability }}</crowd-form>"
@@ -199,7 +201,7 @@ def test_bad_review_input_exits_2_and_sends_nothing(aws, monkeypatch, template_f
     route_cli_clients(monkeypatch, recorder)
     if "--workteam-arn" in args and "--task-template" not in args and "--review" in args:
         args = [*args, "--task-template", template_file]
-    result = invoke("--aws", "--region", "us-east-1", "--role-arn", ROLE, *args)
+    result = invoke("--aws", "--direct", "--region", "us-east-1", "--role-arn", ROLE, *args)
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert recorder.calls == []
@@ -210,7 +212,7 @@ def test_without_a_template_and_without_the_review_package_exits_2(aws, monkeypa
 
     aws.package()
     monkeypatch.setitem(sys.modules, "review.templates", None)  # as in a checkout without the review package
-    result = invoke("--aws", "--region", "us-east-1", "--role-arn", ROLE, *REVIEW)
+    result = invoke("--aws", "--direct", "--region", "us-east-1", "--role-arn", ROLE, *REVIEW)
     assert result.exit_code == 2
     assert "--review a2i needs a task template: pass --task-template PATH" in result.output
 
@@ -236,7 +238,9 @@ def test_deploys_with_review_against_moto_and_says_where_the_answers_go(aws, mon
         t.expect_uis(env, t.ui_summary(review))
 
     made = route_cli_clients(monkeypatch, prepare=prepare)
-    result = invoke("--aws", "--region", "us-east-1", "--role-arn", ROLE, *REVIEW, "--task-template", template_file)
+    result = invoke(
+        "--aws", "--direct", "--region", "us-east-1", "--role-arn", ROLE, *REVIEW, "--task-template", template_file
+    )
     assert result.exit_code == 0, result.output
     made[0].done()
     endpoint = review.endpoint

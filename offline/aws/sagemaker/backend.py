@@ -86,6 +86,8 @@ class ModelRegistry:
     def __init__(self, db: StateDB, account_id: str):
         self.db = db
         self.account_id = account_id
+        # called with (region, package document) when a package becomes Approved (the deploy trigger)
+        self.on_approved: list = []
         db.ensure(COMPONENT)
 
     # -- ARNs ------------------------------------------------------------------------------------------
@@ -308,6 +310,9 @@ class ModelRegistry:
                 "UPDATE registry_packages SET document = ?, approval_status = ? WHERE arn = ?",
                 (json.dumps(document), document.get("ModelApprovalStatus"), row["arn"]),
             )
+        if row["approval_status"] != "Approved" and document.get("ModelApprovalStatus") == "Approved":
+            for listener in self.on_approved:  # EventBridge's "Model Package State Change", locally
+                listener(region, document)
         return row["arn"]
 
     def delete_package(self, region: str, identifier: str) -> None:

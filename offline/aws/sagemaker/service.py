@@ -17,6 +17,7 @@ from offline.aws.sagemaker.backend import ModelRegistry
 from offline.aws.sagemaker.endpoints import Hosting, hosting_operation
 from offline.aws.sagemaker.errors import ValidationException
 from offline.aws.sagemaker.human_review import HumanReviewResources
+from offline.aws.sagemaker.monitoring import MonitoringResources
 from offline.aws.service import Service, operation
 from offline.aws.shapes import service_model, validation_errors
 
@@ -30,6 +31,8 @@ class SageMakerService(Service):
         self.registry = ModelRegistry(runtime.db, LOCAL_ACCOUNT_ID)
         self.hosting = Hosting(runtime, self.registry)
         self.human_review = HumanReviewResources(runtime.db, runtime.store, runtime.home, LOCAL_ACCOUNT_ID)
+        self.monitoring = MonitoringResources(runtime.db, self.hosting, LOCAL_ACCOUNT_ID)
+        self.registry.on_approved.append(_deploy_trigger(runtime))
 
     def validate(self, op: OperationModel, params: dict) -> None:
         problem = validation_errors(op.input_shape, params)
@@ -153,3 +156,68 @@ class SageMakerService(Service):
     @operation("RenderUiTemplate")
     def render_ui_template(self, params: dict, ctx: Context) -> dict:
         return self.human_review.render_ui_template(params)
+
+    # -- Model Monitor: job definitions and monitoring schedules (offline/aws/sagemaker/monitoring.py) ------
+
+    @operation("CreateDataQualityJobDefinition")
+    def create_data_quality_job_definition(self, params: dict, ctx: Context) -> dict:
+        return self.monitoring.create_job_definition("DataQuality", ctx.region, params)
+
+    @operation("DescribeDataQualityJobDefinition")
+    def describe_data_quality_job_definition(self, params: dict, ctx: Context) -> dict:
+        return self.monitoring.describe_job_definition("DataQuality", ctx.region, params)
+
+    @operation("DeleteDataQualityJobDefinition")
+    def delete_data_quality_job_definition(self, params: dict, ctx: Context) -> dict:
+        return self.monitoring.delete_job_definition("DataQuality", ctx.region, params)
+
+    @operation("ListDataQualityJobDefinitions")
+    def list_data_quality_job_definitions(self, params: dict, ctx: Context) -> dict:
+        return self.monitoring.list_job_definitions("DataQuality", ctx.region, params)
+
+    @operation("CreateModelQualityJobDefinition")
+    def create_model_quality_job_definition(self, params: dict, ctx: Context) -> dict:
+        return self.monitoring.create_job_definition("ModelQuality", ctx.region, params)
+
+    @operation("DescribeModelQualityJobDefinition")
+    def describe_model_quality_job_definition(self, params: dict, ctx: Context) -> dict:
+        return self.monitoring.describe_job_definition("ModelQuality", ctx.region, params)
+
+    @operation("DeleteModelQualityJobDefinition")
+    def delete_model_quality_job_definition(self, params: dict, ctx: Context) -> dict:
+        return self.monitoring.delete_job_definition("ModelQuality", ctx.region, params)
+
+    @operation("ListModelQualityJobDefinitions")
+    def list_model_quality_job_definitions(self, params: dict, ctx: Context) -> dict:
+        return self.monitoring.list_job_definitions("ModelQuality", ctx.region, params)
+
+    @operation("CreateMonitoringSchedule")
+    def create_monitoring_schedule(self, params: dict, ctx: Context) -> dict:
+        return self.monitoring.create_schedule(ctx.region, params)
+
+    @operation("DescribeMonitoringSchedule")
+    def describe_monitoring_schedule(self, params: dict, ctx: Context) -> dict:
+        return self.monitoring.describe_schedule(ctx.region, params)
+
+    @operation("UpdateMonitoringSchedule")
+    def update_monitoring_schedule(self, params: dict, ctx: Context) -> dict:
+        return self.monitoring.update_schedule(ctx.region, params)
+
+    @operation("DeleteMonitoringSchedule")
+    def delete_monitoring_schedule(self, params: dict, ctx: Context) -> dict:
+        return self.monitoring.delete_schedule(ctx.region, params)
+
+    @operation("ListMonitoringSchedules")
+    def list_monitoring_schedules(self, params: dict, ctx: Context) -> dict:
+        return self.monitoring.list_schedules(ctx.region, params)
+
+
+def _deploy_trigger(runtime):
+    """A package of a group set up for deployment became Approved: start its deploy (offline/deploy/trigger.py)."""
+
+    def on_approved(region: str, package: dict) -> None:
+        from offline.deploy.trigger import start_deploy
+
+        start_deploy(runtime, region, package)
+
+    return on_approved

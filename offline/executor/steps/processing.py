@@ -16,6 +16,8 @@ from offline.executor.definition import Step
 from offline.executor.sandbox import JobFailed, JobStopped, Sandbox
 
 MODEL_MONITOR_IMAGE = "sagemaker-model-monitor-analyzer"
+EXIT_MESSAGE = "/opt/ml/output/message"
+MAX_EXIT_MESSAGE = 1024
 
 
 def run_processing(ctx: ExecutionContext, step: Step, args: dict) -> dict:
@@ -31,10 +33,21 @@ def run_processing(ctx: ExecutionContext, step: Step, args: dict) -> dict:
         sandbox.run(argv, env, cwd=cwd, timeout=_max_runtime(args))
         upload_outputs(ctx, sandbox, _outputs(args))
     except (JobFailed, FileNotFoundError, ValueError) as e:
-        raise StepFailed(str(e), {**properties, "ProcessingJobStatus": "Failed", "FailureReason": str(e)}) from e
+        failed = {"ProcessingJobStatus": "Failed", "FailureReason": str(e), "ExitMessage": exit_message(sandbox)}
+        raise StepFailed(str(e), {**properties, **failed}) from e
     except JobStopped as e:
         raise StepStopped(str(e), {**properties, "ProcessingJobStatus": "Stopped"}) from e
-    return {**properties, "ProcessingJobStatus": "Completed", "ExitMessage": ""}
+    return {**properties, "ProcessingJobStatus": "Completed", "ExitMessage": exit_message(sandbox)}
+
+
+def exit_message(sandbox: Sandbox) -> str:
+    """What the container wrote to /opt/ml/output/message: its first KB is the job's ExitMessage (AWS docs,
+    "Save and Access Metadata Information About Your Processing Job"); empty when it wrote none."""
+    try:
+        with open(sandbox.local(EXIT_MESSAGE), "rb") as f:
+            return f.read(MAX_EXIT_MESSAGE).decode("utf-8", "replace")
+    except (FileNotFoundError, NotADirectoryError):
+        return ""
 
 
 def describe(ctx: ExecutionContext, job_name: str, args: dict) -> dict:

@@ -6,7 +6,9 @@ runs locally (see steps/processing.py), then the step applies AWS's rules, whose
 - the new baseline (statistics.json, constraints.json) is always calculated;
 - unless SkipCheck, the dataset is checked against the supplied baseline, else the latest approved
   package's drift-check baseline, and violations fail the step when FailOnViolation;
-- BaselineUsedForDriftCheck* is the new baseline when RegisterNewBaseline, else the previous one.
+- BaselineUsedForDriftCheck* is the new baseline when RegisterNewBaseline, else the previous one;
+- `ViolationReport` (QualityCheckStepMetadata's field) is the check's constraint_violations.json when a
+  check ran, so violations that did not stop the build (FailOnViolation false) stay on record.
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ def run_quality_check(ctx: ExecutionContext, step: Step, args: dict) -> dict:
     job = run_processing(ctx, step, args)
     kind, group = check_kind(check["CheckType"]), check.get("ModelPackageGroupName")
 
+    report: dict[str, str] = {}
+
     def run_check(baseline: dict[str, str]) -> list[dict]:
         nonlocal job
         job = run_processing(ctx, _named(step, "check"), _check_arguments(args, baseline))
+        report["ViolationReport"] = f"{output}/constraint_violations.json"
         return _violations(ctx, output)
 
     skip_check, register_new = _true(check["SkipCheck"]), _true(check["RegisterNewBaseline"])
@@ -58,9 +63,12 @@ def run_quality_check(ctx: ExecutionContext, step: Step, args: dict) -> dict:
             check=run_check,
         )
     except QualityCheckError as e:
-        raise StepFailed(f"ClientError: the {kind} check: {e} (see {output}/constraint_violations.json)", job) from e
+        raise StepFailed(
+            f"ClientError: the {kind} check: {e} (see {output}/constraint_violations.json)", {**job, **report}
+        ) from e
     return {
         **job,
+        **report,
         "CalculatedBaselineStatistics": calculated["statistics"],
         "CalculatedBaselineConstraints": calculated["constraints"],
         "BaselineUsedForDriftCheckStatistics": used["statistics"],

@@ -69,7 +69,10 @@ def train(sandbox: Sandbox, hyperparameters: dict[str, str], channels: dict[str,
     )
     model_dir = sandbox.local("/opt/ml/model")
     model_dir.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():  # "Saving model in the UBJSON format as default": as the image does
+    # "Saving model in the UBJSON format as default": as the image does. XGBoost routes its native log through
+    # Python only in the thread that loaded it (its log callback and config are thread-local), so a step run
+    # in another thread would print it raw: silence it in this thread.
+    with warnings.catch_warnings(), xgb.config_context(verbosity=0):
         warnings.simplefilter("ignore", UserWarning)
         booster.save_model(str(model_dir / MODEL_FILE))
     metrics = [

@@ -1,4 +1,4 @@
-"""`mlops endpoint serve`, `mlops deploy --local` and `mlops traffic replay` as a user runs them."""
+"""`mlops endpoint serve`, `mlops deploy --local`'s refusals and `mlops traffic replay` as a user runs them."""
 
 from __future__ import annotations
 
@@ -150,15 +150,12 @@ def test_serve_defaults_to_the_latest_approved_package(registry_home):
     assert "Stopped BreastCancerModels-local: 2 requests answered (2 ok), 2 records captured" in out
 
 
-def test_deploy_local_serves_the_package_named(registry_home):
+def test_deploy_local_refuses_a_package_without_drift_check_baselines(registry_home, monkeypatch):
+    """`mlops deploy --local` runs the deploy workflow (tests/deploy/workflow), which monitors what it deploys."""
     home, arns = registry_home
-    process, url = serve(home, "deploy", "--local", "--model-package", arns["old"], "--endpoint-name", "staging")
-    try:
-        assert Client(url).post("/endpoints/staging/invocations", "x", "text/csv")[2] == b"old:model-old\n"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=15)
-    assert process.returncode == 0
+    monkeypatch.setenv("MLOPS_HOME", str(home))
+    result = run("deploy", "--local", "--model-package", arns["old"], "--endpoint-name", "staging")
+    assert result.exit_code == 2 and "has no drift-check baseline" in result.output
 
 
 def test_traffic_replay_command(host, host_home, requests_csv, tmp_path, monkeypatch):

@@ -8,6 +8,8 @@ import pytest
 from processing.review.answers import answer_content, parse_agreement, parse_label, parse_reason, parse_review
 from processing.review.task_input import LabelClass, LabelSpec
 
+pytestmark = pytest.mark.image
+
 SPEC = LabelSpec("diagnosis", LabelClass(1, "malignant"), LabelClass(0, "benign"))
 TASK = {"predictedLabel": 1, "label": SPEC.as_json()}
 

@@ -6,6 +6,8 @@ import pytest
 
 from processing.review.consensus import AGREED, DISPUTED, UNLABELLED, consensus
 
+pytestmark = pytest.mark.image
+
 
 @pytest.mark.parametrize(
     ("labels", "label", "status", "votes", "unanimous"),

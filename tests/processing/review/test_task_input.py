@@ -6,6 +6,8 @@ import pytest
 
 from processing.review.task_input import build_review_input, read_label_spec, review_input_problems
 
+pytestmark = pytest.mark.image
+
 
 def _build(contract, **changes):
     fields = {
@@ -43,6 +45,8 @@ def test_built_from_the_contract(contract):
         ({"probability": 1.5}, "'probability' must be a number from 0 to 1"),
         ({"predicted_label": 2}, "'predictedLabel' must be 0 or 1"),
         ({"features": [1.0]}, "feature values; the data contract names"),
+        ({"row_index": 2, "row_count": 2}, "'rowCount' must be an integer above 'rowIndex'"),
+        ({"row_count": True}, "'rowCount' must be an integer above 'rowIndex'"),
     ],
 )
 def test_bad_inputs_are_refused(contract, changes, message):
@@ -65,3 +69,10 @@ def test_bad_inputs_are_refused(contract, changes, message):
 )
 def test_problems_name_what_is_wrong(document, message):
     assert any(message in p for p in review_input_problems(document))
+
+
+def test_the_requests_rows_are_counted_and_older_inputs_without_them_still_pass(contract):
+    document = _build(contract, row_index=1, row_count=3)
+    assert (document["rowIndex"], document["rowCount"]) == (1, 3)
+    del document["rowCount"]
+    assert review_input_problems(document) == []

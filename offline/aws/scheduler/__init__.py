@@ -1,0 +1,1 @@
+"""Local Amazon EventBridge Scheduler (`scheduler`): schedules are recorded, not fired (see schedules.py)."""

@@ -1,0 +1,185 @@
+"""The state machine's role allows every request the workflow makes, on the resource it makes it on, and grants
+nothing no request needs; parliament finds no issue in any of the workflow's documents.
+
+The requests are the ones the workflow really sends: executions run in the foreground here (the local
+interpreter with recording clients) against the local services, for a first deploy, an update to a new
+version and a re-run of that version (so the create-else-find, update and delete paths all run), with each
+monitor engine. What a request needs comes from AWS's authorization rules (tests/deploy/test_iam.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import threading
+
+import pytest
+
+from tests.deploy.test_iam import Need, check, needs_of, sagemaker_arn
+from tests.deploy.workflow.conftest import GROUP, wait_for
+
+GATE = "Approve production"
+
+
+class Runs:
+    """Executions of one state machine, interpreted in this process with clients that record every request."""
+
+    def __init__(self, home, settings):
+        from offline.aws.states.backend import StepFunctionsBackend
+        from offline.state import StateDB
+        from offline.stepfunctions.runner import local_clients, process_start
+        from tests.deploy.conftest import Recorder
+
+        self.home, self.settings = home, settings
+        self.backend = StepFunctionsBackend(
+            StateDB.for_home(home),
+            home,
+            launcher=lambda arn: self.backend.store.set_runner(arn, os.getpid(), process_start(os.getpid())),
+        )
+        self.recorder = Recorder()
+        made = local_clients(home)
+
+        def clients(service):
+            client = made(service)
+            if not getattr(client, "_recorded", False):
+                self.recorder.attach(client)
+                client._recorded = True
+            return client
+
+        self.clients = clients
+
+    def run(self, package_arn: str) -> dict:
+        from offline.aws import local_session
+        from offline.stepfunctions.interpreter import run_execution
+        from pipelines.deploy.workflow.trigger import INPUT_PATHS, INPUT_TEMPLATE, state_change_event, transform
+
+        package = local_session(self.home).client("sagemaker").describe_model_package(ModelPackageName=package_arn)
+        text = transform(state_change_event(package, "us-east-1", "123456789012"), INPUT_PATHS, INPUT_TEMPLATE)
+        arn = self.backend.start_execution({"stateMachineArn": self.settings.state_machine_arn, "input": text})[
+            "executionArn"
+        ]
+        failures = []
+
+        def interpret():
+            try:
+                run_execution(self.backend.store, arn, self.clients)
+            except Exception as e:  # re-raised below, in the test's thread
+                failures.append(e)
+
+        thread = threading.Thread(target=interpret)
+        thread.start()
+
+        def gate_or_end():
+            if self.backend.describe_execution(arn)["status"] != "RUNNING":
+                return "ended"
+            gates = [t for t in self.backend.pending_tasks(arn) if t.state_name == GATE]
+            return gates[0] if gates else None
+
+        found = wait_for(gate_or_end, 120, "the gate or the end")
+        if found != "ended":
+            self.backend.send_task_success(found.token, json.dumps({"approvedBy": "test"}))
+        thread.join(120)
+        if failures:
+            raise failures[0]
+        described = self.backend.describe_execution(arn)
+        assert described["status"] == "SUCCEEDED", described
+        return described
+
+
+def roll_back(home, endpoint: str, config: str) -> None:
+    from offline.aws import local_session
+
+    sm = local_session(home).client("sagemaker")
+    sm.update_endpoint(EndpointName=endpoint, EndpointConfigName=config)
+    sm.get_waiter("endpoint_in_service").wait(EndpointName=endpoint, WaiterConfig={"Delay": 0.5, "MaxAttempts": 120})
+
+
+def workflow_needs(calls, settings) -> list[Need]:
+    """Needs of every recorded request, and of the gate's sns:Publish (offline the gate publishes nothing)."""
+    found = [Need("sns:Publish", settings.topic_arn)]
+    for service, operation, params in calls:
+        if service == "sagemaker-runtime":
+            found.append(Need(f"sagemaker:{operation}", sagemaker_arn("endpoint", params["EndpointName"])))
+        else:
+            found += needs_of(service, operation, params)
+    return found
+
+
+def deployed(request, engine: str, review: bool):
+    """A home, a registry with v1 and v2 approved, and the group set up with `engine` (and review)."""
+    from offline.deploy.local import local_settings, set_up
+
+    home, registry, model = (request.getfixturevalue(f) for f in ("deploy_home", "registry", "model_tar"))
+    if review:
+        request.getfixturevalue("starter")
+    for tag in ("v1", "v2"):
+        registry.register(tag, model)
+        registry.approve(tag)  # before the set-up: no target yet, nothing starts by itself
+    base = local_settings(GROUP, review=review)
+    settings = dataclasses.replace(base, deploy=dataclasses.replace(base.deploy, monitor_engine=engine))
+    set_up(settings, home)
+    return home, registry, settings
+
+
+@pytest.mark.parametrize(("engine", "review"), [("managed", True), ("processing", False)])
+def test_the_workflow_role_is_exactly_what_the_state_machine_sends(request, engine, review):
+    from pipelines.deploy.iam import WorkflowPolicyInputs, workflow_policy
+
+    home, registry, settings = deployed(request, engine, review)
+    runs = Runs(home, settings)
+    first = json.loads(runs.run(registry.versions["v1"])["output"])
+    runs.run(registry.versions["v2"])  # UpdateEndpoint, schedules updated (managed: the replaced definitions deleted)
+    roll_back(home, settings.production, first["ProductionEndpointConfig"])  # production put back on v1 by hand
+    again = runs.run(registry.versions["v2"])  # every create finds its resource; the gate; production updated
+    assert json.loads(again["output"])["ProductionEndpoint"] == settings.production
+    operations = {op for _, op, _ in runs.recorder.calls}
+    assert {"DescribeModel", "DescribeEndpointConfig", "UpdateEndpoint", "InvokeEndpoint"} <= operations
+    inputs = WorkflowPolicyInputs.of(settings, "arn:aws:iam::123456789012:role/wf", "arn:aws:iam::123456789012:role/ev")
+    policy = workflow_policy(inputs)
+    needs = workflow_needs(runs.recorder.calls, settings)
+    check(policy, needs)
+    removed = ("Models", "SmokeTest", "ApprovalGate", "ReadModelPackages") + (
+        ("MonitoringSchedules", "CreateFlowDefinitions") if engine == "managed" else ("Schedules",)
+    )
+    for sid in removed:  # the check fails when a needed grant is missing
+        trimmed = {**policy, "Statement": [s for s in policy["Statement"] if s["Sid"] != sid]}
+        with pytest.raises(AssertionError, match="not allowed"):
+            check(trimmed, needs)
+
+
+def test_parliament_finds_nothing_in_the_workflows_documents(starter):
+    from parliament import analyze_policy_string
+
+    from pipelines.deploy.aws import DeploySettings
+    from pipelines.deploy.iam import WorkflowPolicyInputs, workflow_policies
+    from pipelines.deploy.workflow.settings import WorkflowSettings
+    from tests.deploy.conftest import REGION, ROLE, SCHEDULER_ROLE, review_settings
+
+    for engine in ("managed", "processing"):
+        deploy = DeploySettings(
+            role_arn=ROLE,
+            region=REGION,
+            monitor_engine=engine,
+            scheduler_role_arn=SCHEDULER_ROLE,
+            review=review_settings(),
+        )
+        settings = WorkflowSettings(deploy, account="123456789012")
+        roles = ("arn:aws:iam::123456789012:role/x-workflow", "arn:aws:iam::123456789012:role/x-events")
+        documents = workflow_policies(WorkflowPolicyInputs.of(settings, *roles, create_roles=roles))
+        assert {"workflow", "events", "setup", "model", "monitoring", "scheduler", "review_job", "review"} <= set(
+            documents
+        )
+        for name, document in documents.items():
+            findings = analyze_policy_string(json.dumps(document["policy"]), ignore_private_auditors=True).findings
+            assert not findings, (engine, name, [(f.issue, f.detail) for f in findings])
+            assert "*" not in [a for st in document["policy"]["Statement"] for a in st["Action"]]
+        assert documents["events"]["policy"]["Statement"] == [
+            {
+                "Sid": "StartDeploy",
+                "Effect": "Allow",
+                "Action": ["states:StartExecution"],
+                "Resource": [settings.state_machine_arn],
+            }
+        ]
+        assert documents["workflow"]["trust"]["Statement"][0]["Principal"] == {"Service": "states.amazonaws.com"}
+        assert documents["events"]["trust"]["Statement"][0]["Principal"] == {"Service": "events.amazonaws.com"}
