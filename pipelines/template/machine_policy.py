@@ -23,6 +23,7 @@ _NAMED = "${SageMakerProjectName}-*"
 MODEL = f"{_ARN}:model/{_NAMED}"
 ENDPOINT_CONFIG = f"{_ARN}:endpoint-config/{_NAMED}"
 ENDPOINT = f"{_ARN}:endpoint/{_NAMED}"
+STAGING_ENDPOINT = f"{_ARN}:endpoint/${{SageMakerProjectName}}-staging"  # the smoke test's only target
 FLOW_DEFINITION = f"{_ARN}:flow-definition/{_NAMED}"
 HUMAN_TASK_UI = f"{_ARN}:human-task-ui/{_NAMED}"
 MONITORING_SCHEDULE = f"{_ARN}:monitoring-schedule/{_NAMED}"
@@ -31,24 +32,43 @@ MODEL_QUALITY_JOB = f"{_ARN}:model-quality-job-definition/{_NAMED}"
 MODEL_PACKAGE = f"{_ARN}:model-package/${{SageMakerProjectName}}-${{SageMakerProjectId}}/*"
 SCHEDULE = "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/default/${SageMakerProjectName}-*"
 KMS_KEY = "${KmsKey.Arn}"
+APPROVAL_TOPIC = (
+    "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:sagemaker-${SageMakerProjectName}-${SageMakerProjectId}"
+    "-approvals"
+)  # templates/product.yaml's ApprovalTopic
+
+
+def _job_definition(noun: str, resource: str) -> dict[str, list]:
+    return {
+        f"aws-sdk:sagemaker:create{noun}": [((f"sagemaker:Create{noun}", "sagemaker:AddTags"), (resource,))],
+        f"aws-sdk:sagemaker:describe{noun}": [((f"sagemaker:Describe{noun}",), (resource,))],
+        f"aws-sdk:sagemaker:delete{noun}": [((f"sagemaker:Delete{noun}",), (resource,))],
+    }
+
 
 # "service:api" (as in the Task's Resource) -> [(IAM actions, resources)]
 INTEGRATIONS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "aws-sdk:sagemaker:describeModelPackage": [(("sagemaker:DescribeModelPackage",), (MODEL_PACKAGE,))],
     "sagemaker:createModel": [(("sagemaker:CreateModel", "sagemaker:AddTags"), (MODEL,))],
+    "aws-sdk:sagemaker:describeModel": [(("sagemaker:DescribeModel",), (MODEL,))],
     "sagemaker:createEndpointConfig": [
         (("sagemaker:CreateEndpointConfig", "sagemaker:AddTags"), (ENDPOINT_CONFIG,)),
         # An endpoint config's KmsKeyId: the caller lets SageMaker use the key (a grant) for the instances' volumes.
         (("kms:CreateGrant", "kms:DescribeKey"), (KMS_KEY,)),
     ],
+    "aws-sdk:sagemaker:describeEndpointConfig": [(("sagemaker:DescribeEndpointConfig",), (ENDPOINT_CONFIG,))],
     "sagemaker:createEndpoint": [(("sagemaker:CreateEndpoint", "sagemaker:AddTags"), (ENDPOINT, ENDPOINT_CONFIG))],
     "sagemaker:updateEndpoint": [(("sagemaker:UpdateEndpoint",), (ENDPOINT, ENDPOINT_CONFIG))],
     "aws-sdk:sagemaker:describeEndpoint": [(("sagemaker:DescribeEndpoint",), (ENDPOINT,))],
-    "aws-sdk:sagemaker:describeModelPackage": [(("sagemaker:DescribeModelPackage",), (MODEL_PACKAGE,))],
+    "aws-sdk:sagemakerruntime:invokeEndpoint": [(("sagemaker:InvokeEndpoint",), (STAGING_ENDPOINT,))],
+    # The production gate: the task token to the approvers' topic, encrypted with the project's key.
+    "sns:publish": [(("sns:Publish",), (APPROVAL_TOPIC,)), (("kms:Decrypt", "kms:GenerateDataKey"), (KMS_KEY,))],
+    "aws-sdk:sagemaker:createHumanTaskUi": [(("sagemaker:CreateHumanTaskUi", "sagemaker:AddTags"), (HUMAN_TASK_UI,))],
+    "aws-sdk:sagemaker:describeHumanTaskUi": [(("sagemaker:DescribeHumanTaskUi",), (HUMAN_TASK_UI,))],
     "aws-sdk:sagemaker:createFlowDefinition": [
         (("sagemaker:CreateFlowDefinition", "sagemaker:AddTags"), (FLOW_DEFINITION,))
     ],
     "aws-sdk:sagemaker:describeFlowDefinition": [(("sagemaker:DescribeFlowDefinition",), (FLOW_DEFINITION,))],
-    "aws-sdk:sagemaker:createHumanTaskUi": [(("sagemaker:CreateHumanTaskUi", "sagemaker:AddTags"), (HUMAN_TASK_UI,))],
     "aws-sdk:sagemaker:createMonitoringSchedule": [
         (("sagemaker:CreateMonitoringSchedule", "sagemaker:AddTags"), (MONITORING_SCHEDULE,))
     ],
@@ -56,12 +76,8 @@ INTEGRATIONS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "aws-sdk:sagemaker:describeMonitoringSchedule": [
         (("sagemaker:DescribeMonitoringSchedule",), (MONITORING_SCHEDULE,))
     ],
-    "aws-sdk:sagemaker:createDataQualityJobDefinition": [
-        (("sagemaker:CreateDataQualityJobDefinition", "sagemaker:AddTags"), (DATA_QUALITY_JOB,))
-    ],
-    "aws-sdk:sagemaker:createModelQualityJobDefinition": [
-        (("sagemaker:CreateModelQualityJobDefinition", "sagemaker:AddTags"), (MODEL_QUALITY_JOB,))
-    ],
+    **_job_definition("DataQualityJobDefinition", DATA_QUALITY_JOB),
+    **_job_definition("ModelQualityJobDefinition", MODEL_QUALITY_JOB),
     "aws-sdk:scheduler:createSchedule": [(("scheduler:CreateSchedule",), (SCHEDULE,))],
     "aws-sdk:scheduler:updateSchedule": [(("scheduler:UpdateSchedule",), (SCHEDULE,))],
     "aws-sdk:scheduler:getSchedule": [(("scheduler:GetSchedule",), (SCHEDULE,))],
@@ -71,7 +87,6 @@ PASSED_TO = {"sagemaker": "sagemaker.amazonaws.com", "scheduler": "scheduler.ama
 # Placeholder name -> the template's value for it (the role's ARN), for PassRole statements.
 ROLE_ARNS = {
     "ModelRoleArn": "${ModelExecutionRole.Arn}",
-    "MonitoringRoleArn": "${MonitoringRole.Arn}",
     "SchedulerRoleArn": "${SchedulerRole.Arn}",
     "ReviewRoleArn": "${ReviewRole.Arn}",
 }

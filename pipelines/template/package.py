@@ -42,11 +42,10 @@ class Package:
 def package(output: Path, region: str) -> Package:
     """Write the templates and seed-code.zip into `output` (created if missing); other files there stay."""
     from processing.atomic import atomic_write
-    from review.templates import task_template
 
     root = project_root()
     sources = {name: _read(root / "templates" / name) for name in SOURCES}
-    product = build_product(sources[PRODUCT], region, task_template())
+    product = build_product(sources[PRODUCT], region)
     launch_role = sources[LAUNCH_ROLE]
     actions = role_actions(product)
     bucket_actions = sorted(a for a in actions if a.startswith("s3:"))

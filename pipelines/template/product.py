@@ -6,14 +6,15 @@ The source marks what only Python can produce with `{mlops::Generate: <what>}`:
   generated conditions picks the one the stack's parameters select;
 - `state-machine-substitutions`: `DefinitionSubstitutions` for the `${Name}` placeholders they use;
 - `state-machine-policy`: the state machine role's policy for the selected definition (machine_policy.py);
-- `human-task-ui-name` / `-content`: A2I's task UI from the review package's Liquid template;
+- `deploy-rule-pattern` / `deploy-rule-input`: the deploy workflow's EventBridge pattern and input transformer
+  (pipelines/deploy/workflow/trigger.py), for the project's model package group;
 - `region`: the region the file was packaged for (a Rule refuses a launch elsewhere).
+A2I's task UI is the workflow's to create (with its flow definition), not the stack's.
 Every marker must be filled and every generated part used, or packaging fails.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,14 +28,13 @@ SUBSTITUTION_VALUES: dict[str, object] = {
     "ProjectName": {"Ref": "SageMakerProjectName"},
     "ProjectId": {"Ref": "SageMakerProjectId"},
     "ArtifactBucket": {"Ref": "ArtifactBucket"},
-    "ModelPackageGroup": {"Fn::Sub": "${SageMakerProjectName}-${SageMakerProjectId}"},
+    "CodeBucket": {"Ref": "CodeBucket"},
     "ModelRoleArn": {"Fn::GetAtt": ["ModelExecutionRole", "Arn"]},
-    "MonitoringRoleArn": {"Fn::GetAtt": ["MonitoringRole", "Arn"]},
     "SchedulerRoleArn": {"Fn::GetAtt": ["SchedulerRole", "Arn"]},
-    # Resources of the A2IReview condition: only the A2I definitions use them, and their conditions imply it.
+    # A resource of the A2IReview condition: only the A2I definitions use it, and their conditions imply it.
     "ReviewRoleArn": {"Fn::GetAtt": ["ReviewRole", "Arn"]},
-    "HumanTaskUiArn": {"Fn::GetAtt": ["HumanTaskUi", "HumanTaskUiArn"]},
     "WorkteamArn": {"Ref": "WorkteamArn"},
+    "ApprovalTopicArn": {"Ref": "ApprovalTopic"},
     "KmsKeyArn": {"Fn::GetAtt": ["KmsKey", "Arn"]},
     "AccountId": {"Ref": "AWS::AccountId"},
 }
@@ -87,7 +87,7 @@ def variants(region: str) -> list[Variant]:
 PER_VARIANT = ("state-machine-definition", "state-machine-substitutions", "state-machine-policy")
 
 
-def build_product(source: dict, region: str, task_template: str) -> dict:
+def build_product(source: dict, region: str) -> dict:
     """The launchable product template (a new dict; `source` is left as it is)."""
     template = json.loads(json.dumps(source))
     chosen = variants(region)
@@ -121,17 +121,35 @@ def build_product(source: dict, region: str, task_template: str) -> dict:
             )
             resources[logical_id + variant.suffix] = copy
     template["Resources"] = resources
-    ui_name = "${SageMakerProjectName}-review-" + hashlib.sha256(task_template.encode()).hexdigest()[:10]
     parts: dict[str, Callable[[], object]] = {
         "region": lambda: region,
-        "human-task-ui-name": lambda: {"Fn::Sub": ui_name},
-        "human-task-ui-content": lambda: task_template,
+        "deploy-rule-pattern": deploy_rule_pattern,
+        "deploy-rule-input": deploy_rule_input,
     }
     filled |= fill_markers(template, parts)
     missing = sorted((set(parts) | set(PER_VARIANT)) - filled)
     if missing:
         raise PackageError(f"templates/product.yaml has no {MARKER} marker for: {', '.join(missing)}")
     return template
+
+
+GROUP = {"Fn::Sub": "${SageMakerProjectName}-${SageMakerProjectId}"}
+
+
+def deploy_rule_pattern() -> dict:
+    """The workflow's event pattern (approvals of this group only), the group written as the template's."""
+    from pipelines.deploy.workflow.trigger import event_pattern
+
+    pattern = event_pattern("group")
+    pattern["detail"]["ModelPackageGroupName"] = [GROUP]
+    return pattern
+
+
+def deploy_rule_input() -> dict:
+    """The workflow's input transformer: the execution input its definition reads."""
+    from pipelines.deploy.workflow.trigger import input_transformer
+
+    return input_transformer()
 
 
 def _markers(value) -> set[str]:

@@ -4,7 +4,8 @@ In order, each step idempotent (it looks first, and changes only what differs):
 1. the template bucket `sagemaker-mlops-templates-<region>-<account>` (versioned, as CodePipeline's S3
    source needs; public access blocked; TLS only) holding `seed-code/<sha>/seed-code.zip` and
    `templates/<version>/product.yaml`, the product template with SeedCodeBucket/SeedCodeKey defaulting
-   to that seed code, so a project needs no seed-code parameter;
+   to that seed code, so a project needs no seed-code parameter, and `monitoring/code/<sha256>/…`, the
+   scheduled jobs' code bundles the template's state machines name (CodeBucket defaults to the bucket);
 2. the Service Catalog portfolio (found by its display name);
 3. the product (found by its name), tagged `sagemaker:studio-visibility=true` so SageMaker Studio
    lists it; a template whose content changed becomes a new provisioning artifact (version), named by
@@ -96,16 +97,40 @@ class RegisterReport:
 
 
 def registered_template(product_yaml: str, bucket: str, seed_key: str) -> str:
-    """The packaged product template with the seed code's location as its parameters' defaults."""
+    """The packaged product template with the seed code's and the jobs' code's location as defaults."""
     template = cfn_yaml.loads(product_yaml)
     parameters = template["Parameters"]
     parameters["SeedCodeBucket"]["Default"] = bucket
     parameters["SeedCodeKey"]["Default"] = seed_key
+    parameters["CodeBucket"]["Default"] = bucket
     return cfn_yaml.dumps(template)
+
+
+def job_code(product_yaml: str) -> dict[str, bytes]:
+    """Key -> bytes of every code bundle file the template's state machines name (`${CodeBucket}/monitoring/code/
+    <sha256>/<file>`), built from this checkout (pipelines/deploy/code_bundle.py, the deploy's own bundles)."""
+    import re
+
+    from pipelines.deploy.code_bundle import analyzer_bundle, starter_bundle
+    from pipelines.template.state_machine import CODE_PREFIX
+
+    named = set(re.findall(r"\$\{CodeBucket\}/(" + re.escape(CODE_PREFIX) + r"/[0-9a-f]{64}/[\w.]+)", product_yaml))
+    built = {}
+    for bundle in (analyzer_bundle(), starter_bundle()):
+        for name, uri in bundle.keys(f"s3://bucket/{CODE_PREFIX}").items():
+            built[uri.removeprefix("s3://bucket/")] = bundle.sourcedir if name == "sourcedir.tar.gz" else bundle.runproc
+    missing = sorted(named - set(built))
+    if missing:
+        raise RegisterError(
+            f"the template names job code this checkout does not build ({', '.join(missing)}): package and "
+            "register from the same checkout"
+        )
+    return {key: built[key] for key in sorted(named)}
 
 
 def register(s3, servicecatalog, settings: RegisterSettings, product_yaml: str, seed_zip: bytes) -> RegisterReport:
     report = RegisterReport()
+    code = job_code(product_yaml)  # before any request: a template naming code this checkout lacks is refused
     bucket = settings.template_bucket
     seed_key = f"seed-code/{hashlib.sha256(seed_zip).hexdigest()[:16]}/seed-code.zip"
     template = registered_template(product_yaml, bucket, seed_key).encode()
@@ -113,6 +138,8 @@ def register(s3, servicecatalog, settings: RegisterSettings, product_yaml: str, 
     template_key = f"templates/{report.version}/product.yaml"
     ensure_bucket(s3, bucket, settings.region, report)
     upload(s3, bucket, seed_key, seed_zip, "application/zip", report)
+    for key, body in code.items():
+        upload(s3, bucket, key, body, "application/octet-stream", report)
     upload(s3, bucket, template_key, template, "application/x-yaml", report)
     report.seed_code = f"s3://{bucket}/{seed_key}"
     report.template_url = f"https://{bucket}.s3.{settings.region}.amazonaws.com/{template_key}"

@@ -13,7 +13,10 @@ from tests.templates.moto_stacks import launch, supported_subset
 
 ACCOUNT = "123456789012"
 PROJECT = {"SageMakerProjectName": "demo", "SageMakerProjectId": "p-abc123"}
-SEED = {"SeedCodeBucket": f"sagemaker-mlops-templates-{REGION}-{ACCOUNT}"}
+SEED = {
+    "SeedCodeBucket": f"sagemaker-mlops-templates-{REGION}-{ACCOUNT}",
+    "CodeBucket": f"sagemaker-mlops-templates-{REGION}-{ACCOUNT}",
+}
 WORKTEAM = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:workteam/private-crowd/reviewers"
 
 
@@ -73,17 +76,22 @@ def test_the_product_stack_without_review(aws, templates):
     assert aws.client("kms").get_key_rotation_status(KeyId=made["KmsKey"])["KeyRotationEnabled"]
 
     machines = [k for k in made if k.startswith("DeployStateMachine")]
-    assert machines == ["DeployStateMachineAnyEnginePortalOrNone"], "exactly the definition the parameters select"
+    assert machines == ["DeployStateMachineProcessingPortalOrNone"], "exactly the definition the parameters select"
     sfn = aws.client("stepfunctions")
     machine = sfn.describe_state_machine(stateMachineArn=made[machines[0]])
     definition = json.loads(machine["definition"])
     text = json.dumps(definition)
-    assert "${" not in text and "demo-prod" in text and "CreateFlowDefinition" not in definition["States"]
-    capture = definition["States"]["CreateEndpointConfig"]["Parameters"]["DataCaptureConfig"]
+    assert "${" not in text and "demo-prod" in text and "Create flow definition" not in definition["States"]
+    capture = definition["States"]["Create production endpoint config"]["Parameters"]["DataCaptureConfig"]
     assert capture["DestinationS3Uri"] == f"s3://{bucket}/datacapture"
-    role = definition["States"]["CreateModel"]["Parameters"]["ExecutionRoleArn"]
+    role = definition["States"]["Create production model"]["Parameters"]["ExecutionRoleArn"]
     assert role.split("/")[-1] == made["ModelExecutionRole"], "the substitutions reach the stack's own roles"
     assert machine["roleArn"].split("/")[-1] == made["StateMachineRole"]
+    gate = definition["States"]["Approve production"]
+    assert gate["Resource"] == "arn:aws:states:::sns:publish.waitForTaskToken"
+    topic = aws.client("sns").get_topic_attributes(TopicArn=gate["Parameters"]["TopicArn"])["Attributes"]
+    assert topic["TopicArn"] == made["ApprovalTopic"] and topic["KmsMasterKeyId"].endswith(made["KmsKey"])
+    assert "p-abc123-dq-" in text, "the scheduled jobs are named after the project id"
 
     events = aws.client("events")
     deploy = events.describe_rule(Name="sagemaker-demo-p-abc123-deploy")
@@ -91,6 +99,9 @@ def test_the_product_stack_without_review(aws, templates):
     assert pattern["detail"] == {"ModelPackageGroupName": ["demo-p-abc123"], "ModelApprovalStatus": ["Approved"]}
     (target,) = events.list_targets_by_rule(Rule="sagemaker-demo-p-abc123-deploy")["Targets"]
     assert target["Arn"] == made[machines[0]], "the rule starts the state machine the stack made"
+    from pipelines.deploy.workflow.trigger import input_transformer
+
+    assert target["InputTransformer"] == input_transformer(), "the input the workflow's definition reads"
     retrain = json.loads(events.describe_rule(Name="sagemaker-demo-p-abc123-retrain")["EventPattern"])
     assert retrain["detail"]["alarmName"] == [{"prefix": "sagemaker-demo-p-abc123-drift-"}]
     (target,) = events.list_targets_by_rule(Rule="sagemaker-demo-p-abc123-retrain")["Targets"]
@@ -109,9 +120,9 @@ def test_the_product_stack_with_a2i_review(aws, templates):
     stack = launch(aws.client("cloudformation"), "SC-1-pp-abc", templates["product.yaml"], parameters)
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
     made = resources(aws, "SC-1-pp-abc")
-    assert [k for k in made if k.startswith("DeployStateMachine")] == ["DeployStateMachineAnyEngineA2I"]
-    machine = aws.client("stepfunctions").describe_state_machine(stateMachineArn=made["DeployStateMachineAnyEngineA2I"])
-    flow = json.loads(machine["definition"])["States"]["CreateFlowDefinition"]["Parameters"]
+    assert [k for k in made if k.startswith("DeployStateMachine")] == ["DeployStateMachineManagedA2I"]
+    machine = aws.client("stepfunctions").describe_state_machine(stateMachineArn=made["DeployStateMachineManagedA2I"])
+    flow = json.loads(machine["definition"])["States"]["Create flow definition"]["Parameters"]
     assert flow["HumanLoopConfig"]["WorkteamArn"] == WORKTEAM
     assert flow["RoleArn"].split("/")[-1] == made["ReviewRole"]
 

@@ -144,14 +144,37 @@ def test_every_state_machine_embeds_the_deploy_definition_with_data_capture(prod
 
 
 def test_the_embedded_definition_is_the_builders_json(product):
-    """Not a second copy: the builder's JSON with its sentinels replaced, and nothing else."""
-    from pipelines.template.state_machine import SENTINELS, MachineOptions, deploy_definition, sentinel_values
+    """Not a second copy: 5a's builder's JSON with its sentinels replaced (the scheduled jobs' cut name stem by the
+    project id), and nothing else."""
+    import re
 
-    built = json.dumps(deploy_definition(REGION, MachineOptions("processing", "none"), sentinel_values()))
-    for key, sentinel in sorted(SENTINELS.values(), key=lambda pair: -len(pair[1])):
+    from pipelines.template.state_machine import MachineOptions, deploy_definition, sentinel_values, sentinels
+
+    built = json.dumps(deploy_definition(REGION, MachineOptions("processing", "none"), sentinel_values(REGION)))
+    table = sentinels(REGION)
+    for key, sentinel in sorted(table.values(), key=lambda pair: -len(pair[1])):
         built = built.replace(sentinel, "${" + key + "}")
-    machine = product["Resources"]["DeployStateMachineAnyEnginePortalOrNone"]
+    built = re.sub(re.escape(table["project_name"][1][:12]) + "[a-z]*", "${ProjectId}", built)
+    machine = product["Resources"]["DeployStateMachineProcessingPortalOrNone"]
     assert machine["Properties"]["Definition"] == json.loads(built)
+    assert "DataCaptureConfig" in built and "sns:publish.waitForTaskToken" in built
+
+
+def test_the_sentinels_are_as_long_as_the_parameters_allow(product):
+    """Names are cut when the definition is built: a sentinel as long as the longest name keeps every real one whole."""
+    from pipelines.template.state_machine import MAX_PROJECT_ID, MAX_PROJECT_NAME
+
+    parameters = product["Parameters"]
+    assert parameters["SageMakerProjectName"]["MaxLength"] == MAX_PROJECT_NAME
+    assert parameters["SageMakerProjectId"]["MaxLength"] == MAX_PROJECT_ID
+
+
+def test_a_cut_sentinel_is_refused(monkeypatch):
+    from pipelines.template import state_machine
+
+    monkeypatch.setattr(state_machine, "MAX_PROJECT_NAME", 40)  # <name>-prod-model-quality-v…: over 63 characters
+    with pytest.raises(state_machine.DefinitionError, match="cut or changed a sentinel"):
+        state_machine.embedded_definition(REGION, state_machine.MachineOptions("managed", "none"))
 
 
 def test_the_conditions_select_exactly_one_definition_per_choice(product):

@@ -156,7 +156,8 @@ def test_first_registration_creates_everything(s3, product_yaml, seed):
         report = register(s3, client, SETTINGS, product_yaml, seed)
         stub.assert_no_pending_responses()
     assert (report.portfolio_id, report.product_id, report.artifact_id) == ("port-1", "prod-1", "pa-1")
-    assert [c[2] for c in report.changes] == ["created", "uploaded", "uploaded", *["created"] * 5]
+    # the bucket; seed code, the jobs' four code files (analyzer, starter: sourcedir and runproc), the template
+    assert [c[2] for c in report.changes] == ["created", *["uploaded"] * 6, *["created"] * 5]
     assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled", "CodePipeline's S3 source needs versions"
     assert all(s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"].values())
     (deny,) = s3.policies[BUCKET]["Statement"]
@@ -167,6 +168,13 @@ def test_first_registration_creates_everything(s3, product_yaml, seed):
     seed_key = uploaded["Parameters"]["SeedCodeKey"]["Default"]
     assert report.seed_code == f"s3://{BUCKET}/{seed_key}"
     assert s3.get_object(Bucket=BUCKET, Key=seed_key)["Body"].read() == seed
+    assert uploaded["Parameters"]["CodeBucket"]["Default"] == BUCKET
+    from pipelines.deploy.code_bundle import analyzer_bundle
+
+    analyzer = analyzer_bundle()
+    key = analyzer.keys(f"s3://{BUCKET}/monitoring/code")["sourcedir.tar.gz"].split(f"{BUCKET}/", 1)[1]
+    assert f"${{CodeBucket}}/{key}" in product_yaml, "the processing engine's state machine names this bundle"
+    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == analyzer.sourcedir
     assert report.template_url.startswith(f"https://{BUCKET}.s3.{REGION}.amazonaws.com/templates/{report.version}/")
 
 
@@ -217,6 +225,16 @@ def test_another_launch_role_is_not_replaced_silently(s3, product_yaml, seed):
     registered_rest(stub, role=f"arn:aws:iam::{ACCOUNT}:role/other")
     with stub, pytest.raises(RegisterFailed, match="already has a launch constraint with role .*role/other; delete it"):
         register(s3, client, SETTINGS, product_yaml, seed)
+
+
+def test_job_code_this_checkout_does_not_build_is_refused(s3, product_yaml, seed):
+    """A template packaged from other sources names other bundles: registering it would schedule missing code."""
+    key = next(line for line in product_yaml.split("${CodeBucket}/")[1:]).split("/")[2]
+    other = product_yaml.replace(key, "0" * 64)
+    client, stub = catalog()
+    with stub, pytest.raises(RegisterError, match="package and register from the same checkout"):
+        register(s3, client, SETTINGS, other, seed)
+    assert s3.list_buckets()["Buckets"] == [], "refused before any request"
 
 
 def test_a_refusal_stops_with_aws_words(s3, product_yaml, seed):
