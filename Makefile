@@ -11,9 +11,12 @@ IMAGE_PYTHON := $(PYTHON)
 endif
 VENV := .venv
 IMAGE_VENV := .venv-image
+# checkov pins an old boto3 (1.35), so it lives in a venv of its own; tests/templates/test_checkov.py uses it.
+CHECKOV_VENV := .venv-checkov
+CHECKOV := checkov==3.3.30
 PIP_FLAGS := --disable-pip-version-check --quiet
 
-.PHONY: demo test lint unit image-test venv image-venv clean bench browser
+.PHONY: demo test lint unit image-test venv image-venv checkov-venv checkov clean bench browser
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: setup.py constraints.txt
@@ -28,6 +31,20 @@ $(IMAGE_VENV)/.installed: requirements-image.txt
 	$(IMAGE_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-image.txt
 	touch $@
 
+checkov-venv: $(CHECKOV_VENV)/.installed
+$(CHECKOV_VENV)/.installed:
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) "$(CHECKOV)"
+	touch $@
+
+# The packaged CloudFormation templates through checkov, offline (no download of its online checks).
+# The templates embed region-specific image URIs; any region checks the same resources.
+TEMPLATE_REGION ?= us-east-1
+checkov: venv checkov-venv
+	rm -rf .build/templates
+	$(VENV)/bin/mlops template package --output .build/templates --region $(TEMPLATE_REGION)
+	$(CHECKOV_VENV)/bin/checkov --skip-download --framework cloudformation --quiet --compact -d .build/templates
+
 demo: venv
 	$(VENV)/bin/mlops demo --fresh
 
@@ -36,7 +53,8 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/vermin --no-tips --violations --target=3.10- processing inference
 
-unit: venv
+# checkov-venv: so that the suite's checkov test runs instead of skipping (about 70 s to build, once).
+unit: venv checkov-venv
 	$(VENV)/bin/pytest
 
 # The job code and the handler run inside the XGBoost 3.0-5 image (Python 3.10, pandas 2.2.3,
@@ -62,4 +80,4 @@ browser:
 	test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 clean:
-	rm -rf $(VENV) $(IMAGE_VENV) .mlops .build
+	rm -rf $(VENV) $(IMAGE_VENV) $(CHECKOV_VENV) .mlops .build

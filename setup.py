@@ -49,12 +49,13 @@ extras = {
         "pytest>=8",
         "pytest-timeout>=2.3",
         "hypothesis>=6",
-        "moto[s3,sagemaker,stepfunctions,events]==5.2.5",
+        # cloudformation: tests create the product template's stack in moto (and moto's other services it needs)
+        "moto[s3,sagemaker,stepfunctions,events,cloudformation]==5.2.5",
+        "cfn-lint==1.58.0",  # lints the packaged templates and the deploy workflow (E3601: the state machine inside)
         "flask>=3",  # moto's threaded server: a CloudWatch endpoint for the deploy tests' job subprocess
         "flask-cors>=6",
         "parliament>=1.6",  # lints the deploy's generated IAM policies
         "statelint==3.1.0",  # lints the state machines the local Step Functions tests run (AWS's ASL rules)
-        "cfn-lint==1.58.0",  # E3601: the deploy state machine's JSON inside a CloudFormation template
         "ruff>=0.6",
         "vermin>=1.6",
         "xxhash>=3",  # the C reference that tests/monitoring/test_xxhash64.py checks our XXH64 against

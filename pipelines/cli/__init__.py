@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "registry": "pipelines.cli.registry:group",
     "retrain": "pipelines.cli.retrain:command",
     "review": "pipelines.cli.review:group",
+    "teardown": "pipelines.cli.teardown:command",
+    "template": "pipelines.cli.template:group",
     "traffic": "pipelines.cli.traffic:group",
 }
 
