@@ -1,0 +1,96 @@
+"""The demo's home: cleared by --fresh (only if it holds nothing but local state), with whatever an earlier run
+left running stopped first; and stopping everything the demo started when it ends.
+
+What may run for a home: deploy runners (one process per running Step Functions execution,
+`offline.stepfunctions.runner`) and endpoint hosts (`offline.endpoint.hosts`). Both are recorded in the state
+DB with their process identity, so only this home's processes are signalled, never a reused pid.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+from offline.defaults import LOCAL_REGION
+from offline.demo.common import SUMMARY_FILE, DemoError
+from offline.home import HOME_ENV, mlops_home
+
+# Everything local state puts in a home; `--fresh` clears a home holding nothing else. `endpoints` holds the
+# endpoint hosts' state files (offline/endpoint/host.py), `human-task-uis` the task UIs' templates
+# (offline/aws/sagemaker/human_review.py).
+HOME_MARKERS = (
+    "state.db",
+    "state.db-wal",
+    "state.db-shm",
+    "s3",
+    "jobs",
+    "logs",
+    "tmp",
+    "endpoints",
+    "human-task-uis",
+    "report.html",
+    SUMMARY_FILE,
+)
+RUNNER_WAIT = 10.0  # seconds a deploy runner gets to finish closing its execution before it is ended
+
+
+def prepare_home(fresh: bool) -> Path:
+    """The demo's home: $MLOPS_HOME or ./.mlops. `fresh` clears it, but only if it holds nothing but
+    local state (so a mistyped MLOPS_HOME never deletes someone's files), after stopping what an earlier
+    run left running there."""
+    home = Path(os.environ.get(HOME_ENV) or ".mlops").expanduser().resolve()
+    if home.exists() and any(home.iterdir()):
+        foreign = sorted(p.name for p in home.iterdir() if p.name not in HOME_MARKERS and not p.name.startswith("."))
+        if not fresh:
+            raise DemoError(f"{home} already holds state; use --fresh to start over, or set MLOPS_HOME elsewhere")
+        if foreign:
+            raise DemoError(f"{home} holds files that are not local state ({', '.join(foreign[:3])}); not clearing it")
+        stop_everything(home, "a new `mlops demo --fresh` clears this home")
+        shutil.rmtree(home)
+    os.environ[HOME_ENV] = str(home)
+    return mlops_home(home)
+
+
+def stop_everything(home: Path, reason: str) -> dict:
+    """Stop this home's running deploy executions (and their runners), then every endpoint host; what was
+    stopped, by kind. A home without a state DB has nothing running."""
+    if not (home / "state.db").exists():
+        return {"executions": 0, "hosts": 0}
+    executions = _stop_executions(home, reason)
+    from offline.endpoint.hosts import HostRegistry
+
+    registry = HostRegistry.for_home(home)
+    hosts = registry.live()
+    registry.stop(hosts, reason)
+    return {"executions": executions, "hosts": len(hosts)}
+
+
+def _stop_executions(home: Path, reason: str) -> int:
+    """StopExecution on every RUNNING execution, then wait for every runner of the home to exit."""
+    from offline.aws.states.backend import StepFunctionsBackend
+    from offline.stepfunctions.runner import runner_alive
+
+    backend = StepFunctionsBackend.for_home(home)
+    stopped, runners = 0, []
+    for machine in backend.store.state_machines(LOCAL_REGION):
+        for execution in backend.store.executions(machine["arn"]):
+            if execution.status == "RUNNING":
+                backend.stop_execution({"executionArn": execution.arn, "error": "Demo.Stopped", "cause": reason})
+                stopped += 1
+            if execution.runner_pid is not None and runner_alive(execution):
+                runners.append(execution)
+    deadline = time.monotonic() + RUNNER_WAIT
+    while runners and time.monotonic() < deadline:
+        time.sleep(0.05)
+        runners = [e for e in runners if runner_alive(e)]
+    for execution in runners:  # still there: this home's runner (its start time checked), ended
+        try:
+            os.kill(execution.runner_pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    if runners and any(runner_alive(e) for e in runners):
+        raise DemoError(f"deploy runners {[e.runner_pid for e in runners]} of {home} did not stop")
+    return stopped
