@@ -59,11 +59,7 @@ def approve_and_deploy(home: Path, settings, package_arn: str, say: Say) -> dict
             described = local.wait_until_done(execution, home, timeout=180)
     except local.LocalDeployError as e:
         raise DemoError(str(e)) from e
-    states = [
-        event["stateEnteredEventDetails"]["name"]
-        for event in backend.get_execution_history({"executionArn": execution})["events"]
-        if "stateEnteredEventDetails" in event
-    ]
+    states = entered_states(backend, execution)
     if described["status"] != "SUCCEEDED":
         raise DemoError(
             f"deploy execution {execution} {described['status']}: {described.get('error')}: {described.get('cause')} "
@@ -101,3 +97,14 @@ def serving_package(home: Path, endpoint: str) -> str | None:
     host = HostRegistry.for_home(home).serving(LOCAL_REGION, endpoint)
     package = container.get("ModelPackageName")
     return package if host is not None and host.model == package else None
+
+
+def entered_states(backend, execution: str) -> list[str]:
+    """The states the execution entered, in order (every page of its history)."""
+    states, params = [], {"executionArn": execution, "maxResults": 1000}
+    while True:
+        page = backend.get_execution_history(params)
+        states += [e["stateEnteredEventDetails"]["name"] for e in page["events"] if "stateEnteredEventDetails" in e]
+        if not page.get("nextToken"):
+            return states
+        params["nextToken"] = page["nextToken"]

@@ -49,6 +49,9 @@ def prepare_home(fresh: bool) -> Path:
         if foreign:
             raise DemoError(f"{home} holds files that are not local state ({', '.join(foreign[:3])}); not clearing it")
         stop_everything(home, "a new `mlops demo --fresh` clears this home")
+        from offline.aws.runtime import forget_runtime
+
+        forget_runtime(home)
         shutil.rmtree(home)
     os.environ[HOME_ENV] = str(home)
     return mlops_home(home)

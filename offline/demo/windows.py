@@ -18,9 +18,10 @@ from pathlib import Path
 from offline.demo.common import ENDPOINT_NAME, DemoError, Say, iso
 from offline.demo.stopwatch import STOPWATCH
 
-# The documented shift of window 2: three size and texture measurements read larger, as after a scanner
-# recalibration (docs/demo.md). `mlops traffic replay --drift` takes the same spec.
-DRIFT = "mean radius:+25%,mean texture:+35%,worst area:+60%"
+# The documented shift of window 2 (docs/demo.md, "the shift"): texture, area and concavity read larger, as
+# after a change of imaging settings; enough to move the model's answers too. `mlops traffic replay --drift`
+# takes the same spec.
+DRIFT = "mean texture:+40%,worst area:+80%,worst concave points:+60%"
 CAPTURE_WAIT = 15.0  # seconds for a window's records to reach the store (the hosts flush every second)
 OUTPUT_COLUMNS = ("probability", "predicted_label", "needs_review")  # the endpoint's CSV answer, captured first
 
