@@ -175,5 +175,7 @@ def test_simulated_reviewers_err_at_the_documented_rate_and_reproducibly():
     for reviewer in REVIEWERS:
         wrong = sum(simulated_label(reviewer, i, 1) == 0 for i in ids) / len(ids)
         assert abs(wrong - ERROR_RATE) < 0.03
-        assert [simulated_label(reviewer, i, 0) for i in ids[:50]] == [simulated_label(reviewer, i, 0) for i in ids[:50]]
+        assert [simulated_label(reviewer, i, 0) for i in ids[:50]] == [
+            simulated_label(reviewer, i, 0) for i in ids[:50]
+        ]
     assert [simulated_label(REVIEWERS[0], i, 1) for i in ids] != [simulated_label(REVIEWERS[1], i, 1) for i in ids]

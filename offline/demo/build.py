@@ -3,26 +3,35 @@ reviewers' labels and both quality checks against v1's baselines (v2)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from offline.demo.common import DemoError, Say
 from offline.demo.stopwatch import STOPWATCH
 
 
-def build(home: Path, summary: dict, say: Say) -> None:
-    from offline.executor.definition import load_definition
-    from offline.executor.engine import PipelineExecution
-    from offline.executor.progress import LiveProgress
-    from pipelines.build.pipeline import get_pipeline
-
+def build(home: Path, summary: dict, say: Say, alongside: Callable[[str], object] | None = None) -> object:
+    """Run the build; `alongside(group)` runs in a thread meanwhile (the execution mostly waits on its jobs'
+    processes) with the model package group the build registers into; returns what it returned."""
     say("1. build: executing the build pipeline's definition locally")
-    with STOPWATCH.part("build: definition"):
+    with STOPWATCH.part("build: definition (SageMaker SDK)"):
+        from offline.executor.definition import load_definition
+        from offline.executor.engine import PipelineExecution
+        from offline.executor.progress import LiveProgress
+        from pipelines.build.pipeline import get_pipeline
+
         pipeline = get_pipeline(target="local")
-        definition = load_definition(pipeline.definition())
+        text = pipeline.definition()
+        definition = load_definition(text)
     progress = LiveProgress(f"pipeline {pipeline.name}")
     execution = PipelineExecution(definition, pipeline.name, home=home, listener=progress)
-    with progress, STOPWATCH.part("build: execution"):
-        record = execution.run()
+    with ThreadPoolExecutor(1, thread_name_prefix="demo-alongside") as pool:
+        side = pool.submit(alongside, registered_group(json.loads(text))) if alongside else None
+        with progress, STOPWATCH.part("build: execution"):
+            record = execution.run()
+        beside = side.result() if side else None
     if record.status != "Succeeded":
         raise DemoError(f"the build pipeline execution {record.execution_id} {record.status}: {record.failure_reason}")
     steps = {s["step_name"]: s for s in execution.executions.steps(record.execution_id)}
@@ -35,6 +44,27 @@ def build(home: Path, summary: dict, say: Say) -> None:
     summary["_package"], summary["_traffic"] = registered[0], traffic.rstrip("/")
     summary["_built"] = (definition, pipeline.name)  # the retrain stage runs the same definition again
     say(f"   execution {record.execution_id} Succeeded; registered {registered[0]}")
+    return beside
+
+
+def registered_group(definition: dict) -> str:
+    """The model package group the definition's RegisterModel step (inside the AUC condition) registers into."""
+    found: list[str] = []
+
+    def visit(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "ModelPackageGroupName" and isinstance(value, str):
+                    found.append(value)
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(definition.get("Steps", []))
+    if len(set(found)) != 1:
+        raise DemoError(f"the build definition registers into {sorted(set(found)) or 'no'} model package group(s)")
+    return found[0]
 
 
 def retrain(home: Path, summary: dict, say: Say):

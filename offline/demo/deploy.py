@@ -18,8 +18,9 @@ GATE_REASON = "the offline demo deploys every version it approves; the staging e
 TASK_COUNT = 2  # reviewers per prediction (the flow definition's TaskCount); a tie goes to a third
 
 
-def set_up(home: Path, group: str, say: Say):
-    """The group's deploy settings, set up for deployment (state machine + deploy target)."""
+def set_up(home: Path, group: str):
+    """The group's deploy settings, set up for deployment (state machine + deploy target); and what
+    happened to the state machine (created | updated | unchanged)."""
     from offline.deploy import local
     from pipelines.deploy.names import bounded
 
@@ -29,9 +30,9 @@ def set_up(home: Path, group: str, say: Say):
         staging_endpoint=bounded(ENDPOINT_NAME, "staging"),
         task_count=TASK_COUNT,
     )
-    done = local.set_up(settings, home)
-    say(f"   approvals of {group} now start {settings.machine_name} (state machine {done.action})")
-    return settings
+    with STOPWATCH.part("deploy: set up"):
+        done = local.set_up(settings, home)
+    return settings, done.action
 
 
 def approve_and_deploy(home: Path, settings, package_arn: str, say: Say) -> dict:

@@ -8,6 +8,7 @@ DB with their process identity, so only this home's processes are signalled, nev
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -90,10 +91,12 @@ def _stop_executions(home: Path, reason: str) -> int:
         time.sleep(0.05)
         runners = [e for e in runners if runner_alive(e)]
     for execution in runners:  # still there: this home's runner (its start time checked), ended
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(execution.runner_pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    if runners and any(runner_alive(e) for e in runners):
+    deadline = time.monotonic() + RUNNER_WAIT
+    while runners and time.monotonic() < deadline:
+        time.sleep(0.05)
+        runners = [e for e in runners if runner_alive(e)]
+    if runners:
         raise DemoError(f"deploy runners {[e.runner_pid for e in runners]} of {home} did not stop")
     return stopped

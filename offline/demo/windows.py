@@ -52,7 +52,9 @@ def send(home: Path, name: str, prefix: str, requests_file: Path, drift: str | N
         replayed = replay(ENDPOINT_NAME, requests_file, url=url, inference_id=prefix, drift=drift, home=home)
     end = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=1)
     if replayed["errors"]:
-        raise DemoError(f"{name}: {replayed['errors']} of {replayed['requests']} requests failed: {replayed['error_codes']}")
+        raise DemoError(
+            f"{name}: {replayed['errors']} of {replayed['requests']} requests failed: {replayed['error_codes']}"
+        )
     p = replayed["predictions"]
     say(
         f"   {name}: {replayed['requests']} requests in [{iso(start)}, {iso(end)}), inference ids {prefix}-NNNNNN"
@@ -84,9 +86,7 @@ def captured(home: Path, capture_uri: str, prefix: str | None = None) -> int:
         for line in path.read_text().splitlines():
             if not line.strip():
                 continue
-            if prefix is None:
-                count += 1
-            elif json.loads(line)["eventMetadata"].get("inferenceId", "").startswith(f"{prefix}-"):
+            if prefix is None or json.loads(line)["eventMetadata"].get("inferenceId", "").startswith(f"{prefix}-"):
                 count += 1
     return count
 

@@ -90,9 +90,7 @@ def run_due(
     return ran
 
 
-def run_explicit(
-    schedule: Schedule, start: datetime, end: datetime, *, home: str | Path | None = None
-) -> Execution:
+def run_explicit(schedule: Schedule, start: datetime, end: datetime, *, home: str | Path | None = None) -> Execution:
     """Check the window [start, end) of one schedule (times to the second, any length); records and returns it.
 
     Unlike catch-up it runs every time it is asked (a window is the caller's choice, not a schedule slot).
@@ -104,7 +102,9 @@ def run_explicit(
         raise ValueError(f"the window ends ({iso(end)}) before it starts ({iso(start)})")
     home = mlops_home(home)
     store = ObjectStore.for_home(home)
-    execution, metrics = run_window(schedule, start, end, home, store, report_uri=window_report_uri(schedule, start, end))
+    execution, metrics = run_window(
+        schedule, start, end, home, store, report_uri=window_report_uri(schedule, start, end)
+    )
     ScheduleStore(StateDB.for_home(home)).record(execution, NAMESPACES[schedule.kind], metrics)
     return execution
 
