@@ -18,7 +18,8 @@ def summary_table(summary: dict):
     for deploy, name in zip(summary["deploys"], ("deploy v1", "deploy v2"), strict=False):
         table.add_row(
             name,
-            f"{deploy['status']} in {len(deploy['states'])} states; gate approved by {deploy['gate_approved_by']}",
+            f"{deploy['status']} ({len(deploy['states'])} states entered); production gate approved by "
+            f"{deploy['gate_approved_by']}",
         )
     for window in summary["windows"]:
         drift = ", ".join(window["drift_features"]) or "none"
@@ -37,8 +38,11 @@ def summary_table(summary: dict):
         f"escalated, alpha {'n/a' if alpha is None else f'{alpha:.2f}'}, {review['corrections']} corrections",
     )
     [quality] = [m for m in summary["monitoring"] if m["kind"] == "model-quality"]
-    found = ", ".join(v["feature_name"] for v in quality["violations"]) or "none"
-    table.add_row("model quality", f"{quality['status']} on {quality['items']} human labels; violations: {found}")
+    names = [v["feature_name"] for v in quality["violations"]]
+    found = f"{len(names)} ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})" if names else "none"
+    table.add_row(
+        "model quality", f"window 1: {quality['status']} on {quality['items']} human labels; violations: {found}"
+    )
     retrain = summary["retrain"]
     table.add_row(
         "retrain v2",

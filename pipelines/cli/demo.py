@@ -27,7 +27,7 @@ def command(fresh: bool) -> None:
     from rich.console import Console
 
     click.echo("")
-    Console(width=160).print(summary_table(summary))
+    Console(width=110).print(summary_table(summary))
     for line in keep_up_hint(home):
         click.echo(line)
     click.echo(f"done in {summary['wall_seconds']:.1f} s")
