@@ -59,24 +59,26 @@ def review_window(home: Path, window, traffic_uri: str, say: Say) -> dict:
     reviews = HumanLoops.for_home(home)
     outputs, corrections = [], 0
     with STOPWATCH.part("review: simulated reviewers"):
-        for number, loop in enumerate(sorted(loops, key=lambda item: item["humanLoopName"])):
-            detail = reviews.detail(LOCAL_REGION, loop["humanLoopName"])
+        details = [reviews.detail(LOCAL_REGION, loop["humanLoopName"]) for loop in loops]
+        # in the traffic's order, so which pair answers which row is the same every run
+        details.sort(key=lambda d: (str(d.input_content.get("inferenceId")), d.input_content.get("rowIndex", 0)))
+        for number, detail in enumerate(details):
             inference_id = detail.input_content.get("inferenceId")
             truth = held_out.get(inference_id)
             if truth is None:
-                raise DemoError(f"loop {loop['humanLoopName']} reviews a prediction the demo did not send")
+                raise DemoError(f"loop {detail.info.name} reviews a prediction the demo did not send")
             order = [REVIEWERS[(number + k) % len(REVIEWERS)] for k in range(len(REVIEWERS))]
             given = []
             for reviewer in order:
                 label = simulated_label(reviewer, inference_id, truth)
                 info = reviews.answer(
-                    LOCAL_REGION, loop["humanLoopName"], reviewer, answer_content(label, detail.input_content, NOTE)
+                    LOCAL_REGION, detail.info.name, reviewer, answer_content(label, detail.input_content, NOTE)
                 )
                 given.append(label)
                 if info.status == COMPLETED:
                     break
             if info.status != COMPLETED:
-                raise DemoError(f"loop {loop['humanLoopName']} is {info.status} after {len(given)} answers")
+                raise DemoError(f"loop {detail.info.name} is {info.status} after {len(given)} answers")
             outputs.append(info.output_s3_uri)
             decided = consensus(given)
             corrections += decided.label is not None and decided.label != detail.input_content["predictedLabel"]
