@@ -54,7 +54,7 @@ bench: venv
 	$(VENV)/bin/python benchmarks/serving.py
 	$(VENV)/bin/python benchmarks/local_aws.py
 	$(VENV)/bin/python benchmarks/portal.py
-	$(VENV)/bin/python benchmarks/review.py
+	$(VENV)/bin/python benchmarks/human_loops.py
 
 # The portal's browser tests use Debian's Chromium at /usr/bin/chromium (Playwright's own download needs
 # the network); without it they skip, saying so.

@@ -40,6 +40,8 @@ required_packages = [
     "python-liquid>=2",
     "jsonpath-ng>=1.6",  # JSONPath of the local Step Functions interpreter (offline/stepfunctions)
     "argon2-cffi>=23.1",  # the reviewer portal's worker secrets, stored as argon2id hashes
+    # The demo report's charts, drawn as inline SVG (Agg/SVG backends only; imported by the report code alone).
+    "matplotlib>=3.9",
 ]
 
 extras = {

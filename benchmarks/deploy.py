@@ -31,11 +31,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from endpoint_update import NO_RETRIES, QUIET, Traffic, build_models, cpu_loop  # noqa: E402
+from endpoint_update import NO_RETRIES, QUIET, Traffic, build_models, cpu_loop
 
-from offline.aws import local_session  # noqa: E402
-from offline.defaults import LOCAL_BUCKET  # noqa: E402
-from offline.store import ObjectStore  # noqa: E402
+from offline.aws import local_session
+from offline.defaults import LOCAL_BUCKET
+from offline.store import ObjectStore
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5"
 POLL = 0.02

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -86,12 +87,10 @@ def _features(schedule, execution, schedules, store, names) -> list[FeatureRow]:
     for violation in execution.violations:
         by_feature.setdefault(violation.get("feature_name", ""), []).append(violation["constraint_check_type"])
     rows = []
-    offset = len(constraints.get("features", [])) - len(names)  # the endpoint's output columns come first
-    for index, feature in enumerate(constraints.get("features", [])):
+    features = constraints.get("features", [])
+    labels = column_labels([f["name"] for f in features], names)
+    for feature, label in zip(features, labels, strict=True):
         column = feature["name"]
-        label = names[index - offset] if 0 <= index - offset < len(names) and column.startswith("_c") else ""
-        if not label and index < offset:
-            label = ("probability", "predicted label", "needs review")[index] if index < 3 else ""
         rows.append(
             FeatureRow(
                 column=column,
@@ -104,6 +103,22 @@ def _features(schedule, execution, schedules, store, names) -> list[FeatureRow]:
             )
         )
     return rows
+
+
+OUTPUT_LABELS = ("probability", "predicted label", "needs review")  # the handler's answer, in its CSV order
+
+
+def column_labels(columns: list[str], features: Sequence[str]) -> list[str]:
+    """The data contract's name of each baseline column ("" when unknown): header-less captures name their
+    columns `_c0…` by position, the endpoint's output columns first, then the contract's features."""
+    offset = len(columns) - len(features)  # the endpoint's output columns come first
+    labels = []
+    for index, column in enumerate(columns):
+        label = features[index - offset] if 0 <= index - offset < len(features) and column.startswith("_c") else ""
+        if not label and 0 <= index < min(offset, len(OUTPUT_LABELS)):
+            label = OUTPUT_LABELS[index]
+        labels.append(label)
+    return labels
 
 
 def _model_quality(schedule, execution, store) -> tuple[dict, dict]:

@@ -113,7 +113,7 @@ def client(name: str):
 
 def test_prints_its_url_and_what_to_export(serve):
     assert (
-        f"Serving s3, sagemaker, sagemaker-a2i-runtime, sagemaker-runtime, stepfunctions, sts on {serve.url} "
+        f"Serving s3, sagemaker, sagemaker-a2i-runtime, sagemaker-runtime, scheduler, stepfunctions, sts on {serve.url} "
         f"(MLOPS_HOME={serve.home})" in serve.output
     )
     assert f"export AWS_ENDPOINT_URL={serve.url}\n" in serve.output

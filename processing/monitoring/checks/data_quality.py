@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from ..analyzers.datatype import BOOLEAN, FRACTIONAL, INTEGRAL, STRING
 from ..kll import KLLSketch
-from ..profile import ColumnProfile, DatasetProfile
+from ..profile import NUMERIC_TYPES, ColumnProfile, DatasetProfile
 from . import violations as v
 from .drift import ROBUST, categorical_chi_squared, categorical_linf, numeric_distance
 
@@ -93,9 +93,8 @@ def check(
         column = current.get(feature["name"])
         if column is None:
             continue
-        overrides = feature.get("monitoringConfigOverrides") or feature.get("monitoring_config_overrides") or {}
-        local = Settings.from_config(overrides, settings)
-        distance, threshold = _drift(feature, column, baseline_stats.get(feature["name"]), local)
+        local = feature_settings(feature, settings)
+        distance, threshold = _drift(column, baseline_stats.get(feature["name"]), local)
         results.append(FeatureResult(column.name, column.completeness, distance, threshold))
         if settings.evaluate_constraints and local.evaluate_constraints:
             found += _feature_violations(feature, column, local, distance, threshold)
@@ -106,6 +105,12 @@ def check(
         if not current.keys() <= names:
             found.append(v.extra_columns(len(current), len(names)))
     return found, results
+
+
+def feature_settings(feature: dict, settings: Settings) -> Settings:
+    """A baseline feature's settings: the global ones with its overrides applied."""
+    overrides = feature.get("monitoringConfigOverrides") or feature.get("monitoring_config_overrides") or {}
+    return Settings.from_config(overrides, settings)
 
 
 def domains_of(constraints: dict) -> dict[str, list[str]]:
@@ -130,7 +135,7 @@ def _feature_violations(
     if isinstance(expected_completeness, (int, float)) and column.completeness < float(expected_completeness):
         found.append(v.completeness(column.name, float(expected_completeness), column.completeness))
     measured = distance is not None and threshold is not None and not math.isnan(distance)
-    if measured and _drifted(distance, threshold, s, column):
+    if measured and is_drifted(distance, threshold, s, column.is_numeric):
         found.append(v.drift(column.name, distance, threshold))
     in_domain = column.domain_match
     if in_domain is not None and not math.isnan(in_domain) and in_domain < s.domain_content_threshold:
@@ -152,32 +157,71 @@ def _type_match(expected: str | None, counts: tuple[int, int, int, int, int]) ->
     return matching / present
 
 
-def _drifted(distance: float, threshold: float, s: Settings, column: ColumnProfile) -> bool:
-    if not column.is_numeric and s.categorical_drift_method == "ChiSquared":
+def is_drifted(distance: float, threshold: float, s: Settings, numeric: bool) -> bool:
+    """Whether a measured distance fails baseline_drift_check."""
+    if not numeric and s.categorical_drift_method == "ChiSquared":
         return distance < threshold  # a p-value: small means the distributions differ
     return distance > threshold
 
 
-def _drift(
-    feature: dict, column: ColumnProfile, baseline: dict | None, s: Settings
+@dataclass(frozen=True)
+class Distribution:
+    """One side of a drift comparison: the inferred type, and the KLL sketch (numeric) or the category counts."""
+
+    inferred_type: str | None
+    sketch: KLLSketch | None = None
+    counts: dict[str, int] | None = None
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.inferred_type in NUMERIC_TYPES
+
+    @classmethod
+    def of_column(cls, column: ColumnProfile) -> Distribution:
+        sketch = None
+        if column.is_numeric and column.kll is not None:
+            sketch = KLLSketch.reconstruct(column.kll.k, column.kll.c, column.kll.data)
+        counts = dict(column.histogram) if column.histogram is not None and not column.is_numeric else None
+        return cls(column.inferred_type, sketch, counts)
+
+    @classmethod
+    def of_statistics(cls, feature: dict) -> Distribution:
+        """A statistics.json feature (a baseline's or a window's)."""
+        numeric = feature.get("numerical_statistics") or {}
+        sketch = numeric.get("distribution", {}).get("kll", {}).get("sketch")
+        reconstructed = None
+        if sketch and sketch.get("data"):
+            params = sketch.get("parameters", {})
+            reconstructed = KLLSketch.reconstruct(params.get("k", 2048.0), params.get("c", 0.64), sketch["data"])
+        strings = feature.get("string_statistics") or {}
+        buckets = strings.get("distribution", {}).get("categorical", {}).get("buckets")
+        counts = {str(b["value"]): int(b["count"]) for b in buckets} if buckets else None
+        return cls(feature.get("inferred_type"), reconstructed, counts)
+
+
+def drift_distance(
+    baseline: dict | None, current: Distribution, s: Settings, method: str | None = None
 ) -> tuple[float | None, float | None]:
+    """(distance, threshold) of a feature as baseline_drift_check measures it, or (None, None) when no
+    comparison applies. `method` replaces the configured comparison method: Simple gives the raw L∞ distance
+    before the Robust sample-size correction (reports show both)."""
+    if baseline is None or not s.perform_comparison or baseline.get("inferred_type") != current.inferred_type:
+        return None, None
+    method = method or s.comparison_method
+    if baseline.get("numerical_statistics") and current.is_numeric and current.sketch is not None:
+        reference = Distribution.of_statistics(baseline).sketch
+        if reference is None:
+            return None, None
+        return numeric_distance(reference, current.sketch, method), s.comparison_threshold
+    reference_counts = Distribution.of_statistics(baseline).counts
+    if reference_counts and current.counts is not None and not current.is_numeric:
+        measure = categorical_chi_squared if s.categorical_drift_method == "ChiSquared" else categorical_linf
+        return measure(reference_counts, current.counts, method), s.categorical_comparison_threshold
+    return None, None
+
+
+def _drift(column: ColumnProfile, baseline: dict | None, s: Settings) -> tuple[float | None, float | None]:
     """(distance, threshold) of the feature, or (None, None) when no comparison applies."""
     if baseline is None or not s.perform_comparison or baseline.get("inferred_type") != column.inferred_type:
         return None, None
-    numeric = baseline.get("numerical_statistics")
-    if numeric and column.is_numeric and column.kll is not None:
-        sketch = numeric.get("distribution", {}).get("kll", {}).get("sketch")
-        if not sketch or not sketch.get("data"):
-            return None, None
-        params = sketch.get("parameters", {})
-        reference = KLLSketch.reconstruct(params.get("k", 2048.0), params.get("c", 0.64), sketch["data"])
-        current = KLLSketch.reconstruct(column.kll.k, column.kll.c, column.kll.data)
-        return numeric_distance(reference, current, s.comparison_method), s.comparison_threshold
-    strings = baseline.get("string_statistics")
-    buckets = (strings or {}).get("distribution", {}).get("categorical", {}).get("buckets")
-    if buckets and column.histogram is not None and not column.is_numeric:
-        reference_counts = {str(b["value"]): int(b["count"]) for b in buckets}
-        current_counts = dict(column.histogram)
-        measure = categorical_chi_squared if s.categorical_drift_method == "ChiSquared" else categorical_linf
-        return measure(reference_counts, current_counts, s.comparison_method), s.categorical_comparison_threshold
-    return None, None
+    return drift_distance(baseline, Distribution.of_column(column), s)

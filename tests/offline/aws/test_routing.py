@@ -110,6 +110,7 @@ def test_the_built_in_table_names_botocore_services():
         "sagemaker",
         "sagemaker-a2i-runtime",
         "sagemaker-runtime",
+        "scheduler",
         "stepfunctions",
         "sts",
     }

@@ -21,34 +21,18 @@ import pytest
 
 from offline.aws import local_session
 from review.portal.workforce import Workforce
+from tests.browser import ARGS, CHROMIUM, require_chromium
 from tests.conftest import REPO
 from tests.review.portal.portal_helpers import label_answer, make_flow, review_input, start
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(os.environ.get("MLOPS_TEST_ARTIFACTS", REPO / "test-artifacts"))
 pytestmark = pytest.mark.slow
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = "Debian's Chromium (/usr/bin/chromium) is not installed: `make browser` (apt-get install chromium)"
-    if os.environ.get("MLOPS_BROWSER_TESTS") == "required":
-        pytest.fail(reason + " — and MLOPS_BROWSER_TESTS=required")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A home with flows on team default (TaskCount 1 and 2), four workers, and the portal serving it."""
-    _require_chromium()
+    require_chromium()
     home = tmp_path_factory.mktemp("portal") / "home"
     aws = local_session(home)
     flows = {"single": make_flow(aws, "single", task_count=1), "double": make_flow(aws, "double", task_count=2)}

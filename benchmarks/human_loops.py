@@ -15,7 +15,7 @@ WDBC rows, every prediction marked for review, so each one is a loop. Each round
 One small warm-up round, then `--rounds` rounds; printed per step: the median over rounds, the best
 (quietest) round, and CPU seconds of this process per 1,000 loops.
 
-    .venv/bin/python benchmarks/review.py [--loops 10000] [--rounds 3]
+    .venv/bin/python benchmarks/human_loops.py [--loops 10000] [--rounds 3]
 """
 
 from __future__ import annotations
