@@ -12,7 +12,8 @@ Stages, each adding to the summary (docs/demo.md tells the story with a real run
 6. retrain   the build with the reviewers' labels, both checks against v1's baselines (recorded, not fatal)
 7. shadow    v1 and v2 scored on the reviewed rows with their own handlers
 8. deploy v2 approving v2 starts its deploy; gate answered by the demo; the endpoint serves v2
-9. report    the report page; then everything the demo started is stopped (hosts, runners)
+9. stop      everything the demo started (endpoint hosts, deploy runners); then the report page, rendered
+             from the summary by `offline.demo_report.write_demo_report`
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ import os
 import time
 from pathlib import Path
 
-from offline.demo.common import ENDPOINT_NAME, SUMMARY_FILE, DemoError, Say, package_summary, sagemaker, write_summary
+from offline.demo.common import (
+    ENDPOINT_NAME,
+    REPORT_FILE,
+    SUMMARY_FILE,
+    DemoError,
+    Say,
+    package_summary,
+    sagemaker,
+    write_summary,
+)
 from offline.demo.home import HOME_MARKERS, prepare_home, stop_everything
 from offline.demo.stopwatch import STOPWATCH
 
@@ -40,13 +50,24 @@ def run_demo(home: Path, say: Say = print) -> dict:
     _count_capture(home, summary)
     for key in [k for k in summary if k.startswith("_")]:
         del summary[key]
+    summary["report"] = str(home / REPORT_FILE)
+    _timings(summary, started)
+    with STOPWATCH.part("report"):  # the page renders the summary (its times up to here), so it comes last
+        from offline.demo_report import write_demo_report
+
+        write_demo_report(home, summary)
+    say(f"9. report: {summary['report']} (stopped {summary['stopped']['hosts']} endpoint host(s) first)")
+    _timings(summary, started)
+    write_summary(home, summary)
+    return summary
+
+
+def _timings(summary: dict, started: float) -> None:
     summary["wall_seconds"] = round(time.perf_counter() - started, 2)
     summary["cpu_seconds"] = round(time.process_time(), 2)
     children = os.times()  # subprocesses waited for: the build's jobs, the deploy runners (not endpoint hosts)
     summary["cpu_seconds_children"] = round(children.children_user + children.children_system, 2)
     summary["stages"] = STOPWATCH.as_json()
-    write_summary(home, summary)
-    return summary
 
 
 def _run(home: Path, summary: dict, say: Say) -> None:
@@ -118,16 +139,6 @@ def _run(home: Path, summary: dict, say: Say) -> None:
         "capture_uri": capture_uri,
         "serving_model_package_arn": deploy.serving_package(home, ENDPOINT_NAME),
     }
-
-    with STOPWATCH.part("report"):
-        summary["report"] = str(_report(home, summary))
-    say(f"9. report: {summary['report']}")
-
-
-def _report(home: Path, summary: dict) -> Path:
-    from offline.monitoring.report import write_report
-
-    return write_report(ENDPOINT_NAME, home=home)
 
 
 def _count_capture(home: Path, summary: dict) -> None:

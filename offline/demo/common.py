@@ -11,6 +11,7 @@ from offline.defaults import LOCAL_REGION
 from processing.atomic import atomic_write
 
 SUMMARY_FILE = "demo-summary.json"
+REPORT_FILE = "report.html"  # offline.demo_report writes it there by default
 ENDPOINT_NAME = "breast-cancer-demo"
 APPROVER = "mlops demo"  # who answers the production gate, and approves the packages
 

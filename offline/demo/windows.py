@@ -4,7 +4,7 @@ and the data-quality check of exactly that window against the deployed version's
 
 Window 2 sends the same rows with a documented shift of a few features (docs/demo.md, "the shift"): a
 measurement drift a data-quality monitor should catch. The check flags the shifted features and, as expected,
-the output columns they move (the probability, the predicted label and the review flag).
+the output columns they move (the probability and the review flag).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from offline.demo.stopwatch import STOPWATCH
 # takes the same spec.
 DRIFT = "mean texture:+40%,worst area:+80%,worst concave points:+60%"
 CAPTURE_WAIT = 15.0  # seconds for a window's records to reach the store (the hosts flush every second)
-OUTPUT_COLUMNS = ("probability", "predicted_label", "needs_review")  # the endpoint's CSV answer, captured first
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,7 @@ def check(home: Path, window: Window, kind: str, say: Say) -> dict:
         execution = run_explicit(schedule, window.start, window.end, home=home)
     if execution.status == "Failed":
         raise DemoError(f"{schedule.name} over {window.name}: {execution.message}")
-    names = column_names()
+    names = column_names(schedule.baseline_constraints, home) if kind == "data-quality" else {}
     violations = [
         {
             "feature_name": names.get(v.get("feature_name"), v.get("feature_name")) or v.get("metric_name"),
@@ -132,13 +131,17 @@ def check(home: Path, window: Window, kind: str, say: Say) -> dict:
     }
 
 
-def column_names() -> dict[str, str]:
-    """The analyzer's names of captured columns (`_cN`: the answer's columns, then the request's features) →
-    the data contract's names."""
+def column_names(constraints_uri: str, home: Path) -> dict[str, str]:
+    """The analyzer's names of the baseline's columns (`_cN`) → the data contract's names, by the report's rule
+    (`offline.monitoring.report_data.column_labels`: the answer's columns first, then the features)."""
+    from offline.monitoring.report_data import column_labels
+    from offline.store import ObjectStore
     from processing.contract import load_contract
 
-    names = (*OUTPUT_COLUMNS, *load_contract().features)
-    return {f"_c{index}": name for index, name in enumerate(names)}
+    constraints = json.loads(ObjectStore.for_home(home).get_bytes(constraints_uri))
+    columns = [feature["name"] for feature in constraints.get("features", [])]
+    labels = column_labels(columns, load_contract().features)
+    return {column: label for column, label in zip(columns, labels, strict=True) if label}
 
 
 def shifted_features(drift: str | None) -> list[str]:
