@@ -179,3 +179,33 @@ def test_simulated_reviewers_err_at_the_documented_rate_and_reproducibly():
             simulated_label(reviewer, i, 0) for i in ids[:50]
         ]
     assert [simulated_label(REVIEWERS[0], i, 1) for i in ids] != [simulated_label(REVIEWERS[1], i, 1) for i in ids]
+
+
+def test_a_second_demo_is_refused_while_one_runs_in_the_home(tmp_path, monkeypatch):
+    """The running demo holds the home's lock: another one (another process) is refused and clears nothing."""
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    (home / "s3" / "bucket").mkdir(parents=True)
+    (home / "s3" / "bucket" / "object").write_text("stored")
+    monkeypatch.setenv("MLOPS_HOME", str(home))
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+            "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)",
+            str(home / ".mlops-demo.lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = CliRunner().invoke(main, ["demo", "--fresh"])
+        assert result.exit_code == 1 and "another `mlops demo` is running" in result.output
+        assert (home / "s3" / "bucket" / "object").read_text() == "stored"
+    finally:
+        holder.kill()
+        holder.wait()

@@ -9,6 +9,7 @@ DB with their process identity, so only this home's processes are signalled, nev
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -35,27 +36,53 @@ HOME_MARKERS = (
     "report.html",
     SUMMARY_FILE,
 )
+LOCK_FILE = ".mlops-demo.lock"  # held by the running demo (flock); never cleared with the home
+_LOCKS: dict[Path, int] = {}  # homes this process holds, with the lock's descriptor
 RUNNER_WAIT = 10.0  # seconds a deploy runner gets to finish closing its execution before it is ended
 
 
 def prepare_home(fresh: bool) -> Path:
     """The demo's home: $MLOPS_HOME or ./.mlops. `fresh` clears it, but only if it holds nothing but
     local state (so a mistyped MLOPS_HOME never deletes someone's files), after stopping what an earlier
-    run left running there."""
+    run left running there. The home stays locked for this process (LOCK_FILE), so a second demo started
+    in the same home while one runs is refused instead of clearing the store under it."""
     home = Path(os.environ.get(HOME_ENV) or ".mlops").expanduser().resolve()
-    if home.exists() and any(home.iterdir()):
-        foreign = sorted(p.name for p in home.iterdir() if p.name not in HOME_MARKERS and not p.name.startswith("."))
+    entries = [p for p in home.iterdir() if p.name != LOCK_FILE] if home.exists() else []
+    if entries:
+        foreign = sorted(p.name for p in entries if p.name not in HOME_MARKERS and not p.name.startswith("."))
         if not fresh:
             raise DemoError(f"{home} already holds state; use --fresh to start over, or set MLOPS_HOME elsewhere")
         if foreign:
             raise DemoError(f"{home} holds files that are not local state ({', '.join(foreign[:3])}); not clearing it")
+    _lock(home)
+    if entries:
         stop_everything(home, "a new `mlops demo --fresh` clears this home")
         from offline.aws.runtime import forget_runtime
 
         forget_runtime(home)
-        shutil.rmtree(home)
+        for entry in entries:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink(missing_ok=True)
     os.environ[HOME_ENV] = str(home)
     return mlops_home(home)
+
+
+def _lock(home: Path) -> None:
+    """Hold an exclusive lock on the home for the rest of this process (re-entrant within it)."""
+    if home in _LOCKS:
+        return
+    home.mkdir(parents=True, exist_ok=True)
+    fd = os.open(home / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DemoError(
+            f"another `mlops demo` is running in {home}; wait for it to end, or set MLOPS_HOME elsewhere"
+        ) from None
+    _LOCKS[home] = fd
 
 
 def stop_everything(home: Path, reason: str) -> dict:
