@@ -87,6 +87,8 @@ def _run(home: Path, summary: dict, say: Say) -> None:
     summary["deploy"] = {k: first[k] for k in ("execution_arn", "status", "states", "endpoint")}
     summary["deploys"] = [first]
     capture_uri = first["capture_uri"]
+    if not capture_uri:
+        raise DemoError(f"deploy execution {first['execution_arn']} ended without naming its capture location")
 
     requests_file = home / "tmp" / "requests.csv"
     requests_file.parent.mkdir(parents=True, exist_ok=True)
