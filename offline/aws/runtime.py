@@ -165,3 +165,13 @@ def runtime_for(home: str | os.PathLike | None = None) -> LocalAWS:
         if runtime is None:
             runtime = _RUNTIMES[path] = LocalAWS(path)
         return runtime
+
+
+def forget_runtime(home: str | os.PathLike | None = None) -> None:
+    """Close and drop the home's shared LocalAWS, before its home is cleared: the services cache what the home
+    held (SQLite connections, schemas known to be applied), which a new home in the same folder does not hold."""
+    path = mlops_home(home)
+    with _RUNTIMES_LOCK:
+        runtime = _RUNTIMES.pop(path, None)
+    if runtime is not None:
+        runtime.close()

@@ -47,8 +47,9 @@ def local_settings(
     capture_destination: str | None = None,
     sampling_percentage: int = 100,
     review: bool = True,
+    task_count: int = 1,
 ):
-    """The workflow settings of a local deploy of `group`."""
+    """The workflow settings of a local deploy of `group` (`task_count`: reviewers per prediction)."""
     from pipelines.deploy.aws import DeploySettings
     from pipelines.deploy.workflow.settings import WorkflowSettings
 
@@ -57,7 +58,9 @@ def local_settings(
         from pipelines.deploy.review_spec import ReviewSettings
         from review.templates import task_template
 
-        review_settings = ReviewSettings(workteam_arn=LOCAL_WORKTEAM, task_template=task_template())
+        review_settings = ReviewSettings(
+            workteam_arn=LOCAL_WORKTEAM, task_template=task_template(), task_count=task_count
+        )
     deploy = DeploySettings(
         role_arn=LOCAL_ROLE_ARN,
         region=LOCAL_REGION,

@@ -127,12 +127,14 @@ class ScheduleStore:
             rows = self.db.query("SELECT * FROM monitoring_schedules ORDER BY name")
         return [_schedule(r) for r in rows]
 
-    def done_windows(self, schedule: str) -> set[str]:
-        """Windows with a result; a Failed one (e.g. a missing baseline) runs again next time."""
+    def done_windows(self, schedule: str, hourly: bool = False) -> set[str]:
+        """Windows with a result; a Failed one (e.g. a missing baseline) runs again next time. `hourly`: only
+        hour-long windows (catch-up's slots), not explicit ones (`catchup.run_explicit`)."""
         rows = self.db.query(
-            "SELECT window_start FROM monitoring_executions WHERE schedule = ? AND status != 'Failed'", (schedule,)
+            "SELECT window_start, window_end FROM monitoring_executions WHERE schedule = ? AND status != 'Failed'",
+            (schedule,),
         )
-        return {r["window_start"] for r in rows}
+        return {r["window_start"] for r in rows if not hourly or _hour_long(r["window_start"], r["window_end"])}
 
     def record(self, execution: Execution, namespace: str, metrics: dict[str, float]) -> None:
         """Store an execution and its metrics together (a crash leaves neither, so the hour reruns)."""
@@ -181,6 +183,14 @@ class ScheduleStore:
             (schedule, window_start),
         )
         return {r["metric_name"]: r["value"] for r in rows}
+
+
+def _hour_long(start: str, end: str) -> bool:
+    return (_parse_iso(end) - _parse_iso(start)).total_seconds() == 3600
+
+
+def _parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _schedule(row) -> Schedule:

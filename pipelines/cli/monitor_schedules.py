@@ -31,15 +31,20 @@ from pipelines.cli import exit_codes
 @click.option(
     "--include-current-hour", is_flag=True, help="Also check the hour in progress (default: completed hours)."
 )
+@click.option("--start", help="Check this explicit window instead: its start, ISO-8601 to the second, inclusive.")
+@click.option("--end", help="The explicit window's end, ISO-8601 to the second, exclusive.")
 @click.option("--json", "as_json", is_flag=True)
 def schedule(
-    endpoint, model_package, kinds, capture_uri, ground_truth, output_uri, include_current_hour, as_json
+    endpoint, model_package, kinds, capture_uri, ground_truth, output_uri, include_current_hour, start, end, as_json
 ) -> None:
-    """Run every hour that has captured data and no result yet (catch-up; running again does nothing new)."""
+    """Run every hour that has captured data and no result yet (catch-up; running again does nothing new),
+    or, with --start and --end, that one window (read whole across hours, with its own report location)."""
     from offline.monitoring import setup
-    from offline.monitoring.catchup import run_due
+    from offline.monitoring.catchup import run_due, run_explicit
     from offline.monitoring.schedules import ScheduleStore
     from offline.state import StateDB
+
+    window = _window(start, end, include_current_hour)
 
     if model_package:
         kinds = kinds or (("data-quality", "model-quality") if ground_truth else ("data-quality",))
@@ -62,7 +67,8 @@ def schedule(
             raise click.UsageError(f"endpoint {endpoint!r} has no monitoring schedule yet: pass --model-package ARN")
     results = []
     for item in schedules:
-        for execution in run_due(item, include_current_hour=include_current_hour):
+        ran = [run_explicit(item, *window)] if window else run_due(item, include_current_hour=include_current_hour)
+        for execution in ran:
             results.append(execution)
             if not as_json:
                 click.echo(f"{item.name} {execution.window_start}: {execution.message}")
@@ -75,6 +81,28 @@ def schedule(
         click.echo("nothing to do: every hour with captured data already has a result")
     if any(e.status == "Failed" for e in results):
         sys.exit(exit_codes.FAILURE)
+
+
+def _window(start: str | None, end: str | None, include_current_hour: bool):
+    """(start, end) of an explicit window, None without one; bad input is a usage error (exit 2)."""
+    from processing.monitoring.errors import MonitorInputError
+    from processing.monitoring.readers.capture import parse_time
+
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise click.UsageError("an explicit window needs both --start and --end")
+    if include_current_hour:
+        raise click.UsageError("--include-current-hour is for catch-up; an explicit window says its own end")
+    try:
+        window = parse_time(start), parse_time(end)
+    except MonitorInputError as e:
+        raise click.UsageError(str(e)) from None
+    if any(moment.microsecond for moment in window):
+        raise click.UsageError("--start and --end are whole seconds, as captured inferenceTime is")
+    if window[1] <= window[0]:
+        raise click.UsageError(f"--end {end} is not after --start {start}")
+    return window
 
 
 @click.command("report")

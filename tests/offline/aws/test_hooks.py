@@ -82,3 +82,25 @@ def test_importing_the_package_stays_light():
     code = "import sys, offline.aws; print('sagemaker' in sys.modules, 'moto' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_cleared_home_gets_fresh_local_services_once_its_runtime_is_forgotten(tmp_path):
+    """The process's shared services of a home cache what the home held; forget_runtime drops them, so a
+    home cleared and started again in the same folder (mlops demo --fresh) is answered from what it holds."""
+    import shutil
+
+    from offline.aws import local_session
+    from offline.aws.runtime import forget_runtime, runtime_for
+
+    home = tmp_path / "home"
+    s3 = local_session(home=home).client("s3")
+    s3.create_bucket(Bucket="before")
+    first = runtime_for(home)
+    forget_runtime(home)
+    shutil.rmtree(home)
+    assert runtime_for(home) is not first
+    s3 = local_session(home=home).client("s3")
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == []
+    s3.create_bucket(Bucket="after")
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["after"]
+    forget_runtime(tmp_path / "never-used")  # nothing to forget: no error

@@ -112,3 +112,73 @@ def test_model_quality_schedule_merges_ground_truth_by_inference_id(world):
     statistics = json.loads(store.get_bytes(f"{execution.report_uri}/statistics.json"))
     assert statistics["dataset"]["item_count"] == 120
     assert "auc" in statistics["binary_classification_metrics"]
+
+
+def test_explicit_windows_in_one_hour_keep_their_own_reports_and_read_across_hours(world):
+    """Two windows of one clock hour never overwrite each other; a window spanning an hour boundary reads
+    both hours whole; explicit windows never count as the hour's catch-up result."""
+    from datetime import timedelta
+
+    from offline.monitoring.catchup import run_explicit
+
+    home, schedule, store = world["home"], world["schedule"], world["store"]
+    ScheduleStore(StateDB.for_home(home)).save(schedule)
+    hour = world["now"].replace(minute=0) - 2 * world["hour"]
+    first = [capture_line(f, p, hour.replace(minute=10)) for f, p in rows(60, seed=3)]
+    second = [capture_line(f, p, hour.replace(minute=20)) for f, p in rows(90, shift=4.0, seed=4)]
+    write_capture(world["store"], hour, first + second)
+    late = hour + world["hour"]
+    write_capture(world["store"], late, [capture_line(f, p, late.replace(minute=5)) for f, p in rows(40, seed=5)])
+
+    one = run_explicit(schedule, hour.replace(minute=10), hour.replace(minute=10, second=1), home=home)
+    two = run_explicit(schedule, hour.replace(minute=20), hour.replace(minute=20, second=1), home=home)
+    across = run_explicit(schedule, hour.replace(minute=20), late.replace(minute=6), home=home)
+    assert (one.item_count, two.item_count, across.item_count) == (60, 90, 130)
+    assert one.status == "Completed" and two.status == "CompletedWithViolations"
+    assert len({one.report_uri, two.report_uri, across.report_uri}) == 3
+    for execution in (one, two):
+        assert store.list(execution.report_uri + "/"), execution.report_uri
+        assert f"{hour:%Y/%m/%d/%H}" not in execution.report_uri
+    recorded = {e.window_start for e in ScheduleStore(StateDB.for_home(home)).executions(schedule.name)}
+    assert {one.window_start, two.window_start} <= recorded
+    # the hours themselves are still due for the hourly schedule
+    assert [e.window_start for e in run_due(schedule, home=home, now=world["now"])] == [
+        f"{h:%Y-%m-%dT%H}:00:00Z" for h in (hour, late)
+    ]
+    assert run_explicit(schedule, hour, hour + timedelta(hours=1), home=home).item_count == 150
+
+
+def test_an_explicit_window_must_be_whole_seconds_and_not_empty(world):
+    import pytest
+
+    from offline.monitoring.catchup import run_explicit
+
+    start = world["now"]
+    with pytest.raises(ValueError, match="before it starts"):
+        run_explicit(world["schedule"], start, start, home=world["home"])
+    with pytest.raises(ValueError, match="whole seconds"):
+        run_explicit(world["schedule"], start.replace(microsecond=5), start.replace(second=1), home=world["home"])
+
+
+def test_mlops_monitor_schedule_checks_an_explicit_window_and_refuses_a_bad_one(world, monkeypatch):
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    home, schedule = world["home"], world["schedule"]
+    ScheduleStore(StateDB.for_home(home)).save(schedule)
+    hour = _fill(world, 2)
+    monkeypatch.setenv("MLOPS_HOME", str(home))
+    start, end = f"{hour:%Y-%m-%dT%H}:10:00Z", f"{hour:%Y-%m-%dT%H}:10:01Z"
+    ok = CliRunner().invoke(main, ["monitor", "schedule", "--endpoint", ENDPOINT, "--start", start, "--end", end])
+    assert ok.exit_code == 0, ok.output
+    assert f"{schedule.name} {start}: " in ok.output
+    for args, message in (
+        (["--start", start], "both --start and --end"),
+        (["--start", end, "--end", start], "is not after"),
+        (["--start", "yesterday", "--end", end], "not an ISO-8601 time"),
+        (["--start", start, "--end", end, "--include-current-hour"], "explicit window says its own end"),
+    ):
+        bad = CliRunner().invoke(main, ["monitor", "schedule", "--endpoint", ENDPOINT, *args])
+        assert bad.exit_code == 2 and message in bad.output, bad.output
+    assert len(ScheduleStore(StateDB.for_home(home)).executions(schedule.name)) == 1
