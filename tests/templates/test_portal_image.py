@@ -219,3 +219,32 @@ def test_the_portal_runs_on_the_images_packages_alone(tmp_path):
     finally:
         server.terminate()
         server.communicate(timeout=30)
+
+
+def test_the_admin_task_adds_workers_on_the_portals_home_and_logs_nothing(portal):
+    """`mlops review add-worker` prints a new worker's secret: the admin task (ECS Exec) shares the portal's image,
+    user and home, but has no log configuration (ECS Exec logs sessions only through it) and no port."""
+    (served,) = portal["TaskDefinition"]["Properties"]["ContainerDefinitions"]
+    admin_task = portal["AdminTaskDefinition"]["Properties"]
+    (admin,) = admin_task["ContainerDefinitions"]
+    assert admin_task["Volumes"] == portal["TaskDefinition"]["Properties"]["Volumes"]
+    for key in ("Image", "User", "MountPoints"):
+        assert admin[key] == served[key], key
+    assert {e["Name"]: e["Value"] for e in admin["Environment"]}["MLOPS_HOME"] == served["MountPoints"][0][
+        "ContainerPath"
+    ]
+    assert "LogConfiguration" not in admin and "PortMappings" not in admin
+    assert admin["Command"][0] == "sleep" and int(admin["Command"][1]) <= 3600, "it stops by itself"
+    assert portal["Service"]["Properties"]["TaskDefinition"] == {"Ref": "TaskDefinition"}
+    (policy,) = portal["AdminTaskRole"]["Properties"]["Policies"]
+    actions = sorted(a for s in policy["PolicyDocument"]["Statement"] for a in s["Action"])
+    assert actions == sorted(
+        [
+            "elasticfilesystem:ClientMount",
+            "elasticfilesystem:ClientWrite",
+            "ssmmessages:CreateControlChannel",
+            "ssmmessages:CreateDataChannel",
+            "ssmmessages:OpenControlChannel",
+            "ssmmessages:OpenDataChannel",
+        ]
+    )
