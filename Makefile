@@ -37,13 +37,15 @@ $(CHECKOV_VENV)/.installed:
 	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) "$(CHECKOV)"
 	touch $@
 
-# The packaged CloudFormation templates through checkov, offline (no download of its online checks).
+# The packaged CloudFormation templates and the portal's Dockerfile through checkov, offline (no download of its
+# online checks).
 # The templates embed region-specific image URIs; any region checks the same resources.
 TEMPLATE_REGION ?= us-east-1
 checkov: venv checkov-venv
 	rm -rf .build/templates
 	$(VENV)/bin/mlops template package --output .build/templates --region $(TEMPLATE_REGION)
 	$(CHECKOV_VENV)/bin/checkov --skip-download --framework cloudformation --quiet --compact -d .build/templates
+	$(CHECKOV_VENV)/bin/checkov --skip-download --framework dockerfile --quiet --compact -d templates/portal
 
 demo: venv
 	$(VENV)/bin/mlops demo --fresh

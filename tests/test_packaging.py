@@ -29,3 +29,22 @@ def test_importing_stepfunctions_leaves_the_root_logger_level_alone():
         assert root.level == logging.INFO
     finally:
         root.setLevel(before)
+
+
+def test_a_wheel_holds_every_folder_of_code():
+    """setup.py's find_packages skips folders without __init__.py; the editable venv hides that, a wheel (the
+    portal image's install) would not hold them. Every folder of .py files under the packages must be a package."""
+    from pathlib import Path
+
+    from setuptools import find_packages
+
+    root = Path(__file__).resolve().parents[1]
+    tops = ("pipelines", "offline", "processing", "inference", "review")
+    found = set(find_packages(str(root), include=[p for t in tops for p in (t, f"{t}.*")]))
+    folders = {
+        ".".join(path.parent.relative_to(root).parts)
+        for top in tops
+        for path in (root / top).rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert folders - found == set()

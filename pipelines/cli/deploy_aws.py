@@ -109,7 +109,7 @@ def aws_options(command):
         click.option("--instance-type", default="ml.m5.large", show_default=True),
         click.option("--project-name", metavar="NAME", help="SageMaker project name (tags, default endpoint name)."),
         click.option("--project-id", metavar="ID", help="SageMaker project id (tags)."),
-        click.option("--kms-key-id", metavar="KEY", help="KMS key for captured data."),
+        click.option("--kms-key-id", metavar="KEY", help="KMS key (key ID or key ARN) for captured data."),
         click.option("--no-wait", is_flag=True, help="Do not wait for the endpoint to be InService."),
         click.option("--dry-run", is_flag=True, help="Print every request (validated by botocore), send none."),
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),

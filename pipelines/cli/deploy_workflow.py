@@ -93,7 +93,7 @@ def _with(options: list):
 @click.option("--report-destination", metavar="S3URI")
 @click.option("--ground-truth", metavar="S3URI")
 @click.option("--instance-type", default="ml.m5.large", show_default=True)
-@click.option("--kms-key-id", metavar="KEY")
+@click.option("--kms-key-id", metavar="KEY", help="KMS key (key ID or key ARN) for captured data.")
 @click.option("--approval-topic-arn", metavar="ARN")
 @click.option("--local", "for_local", is_flag=True, help="The definition `mlops deploy --local` runs for the group.")
 @click.option("--compact", is_flag=True, help="One line of JSON instead of an indented document.")

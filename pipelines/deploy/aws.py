@@ -88,6 +88,10 @@ class DeploySettings:
                 raise DeployInputError(f"{what} {arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
         if self.endpoint_name is not None:
             validate_name(self.endpoint_name, "endpoint name")
+        if self.kms_key_id is not None:
+            from pipelines.deploy.iam import kms_key_arn
+
+            kms_key_arn(self.kms_key_id, self.region, "000000000000")  # its form; the account comes later
         if self.instance_count < 1:
             raise DeployInputError("the endpoint needs at least one instance")
         if self.review is not None:
@@ -256,6 +260,7 @@ def policy_inputs(
         review=review,
         review_job_prefix=review_job_prefix(review) if review else None,
         job_image=xgboost_image(settings.region),
+        kms_key_id=settings.kms_key_id,
     )
 
 

@@ -19,6 +19,7 @@ Names are scoped to this endpoint (`<endpoint>-*`), buckets to their prefixes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pipelines.deploy.monitor_spec import DATA_QUALITY, MODEL_QUALITY, MonitorSpec
@@ -46,6 +47,7 @@ class PolicyInputs:
     review: ReviewSpec | None = None  # --review a2i
     review_job_prefix: str | None = None  # the post-processing jobs' `<prefix>-<execution id>` names
     job_image: str | None = None  # the scheduled jobs' image (XGBoost 3.0-5)
+    kms_key_id: str | None = None  # --kms-key-id: the endpoint configs' DataCaptureConfig.KmsKeyId
 
     def arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.spec.region}:{self.spec.account}:{resource}"
@@ -87,6 +89,7 @@ def deployer_policy(inputs: PolicyInputs) -> dict:
         _statement("Endpoint", ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"], [endpoint_arn, config]),
         _statement("ReadEndpoint", ["sagemaker:DescribeEndpoint"], [endpoint_arn]),
         _pass_role("PassModelRole", [inputs.model_role_arn], "sagemaker.amazonaws.com"),
+        *capture_key_statements(inputs),
     ]
     tagged = [model, config, endpoint_arn]
     if inputs.engine == "managed":
@@ -311,6 +314,47 @@ def _document(statements: list[dict]) -> dict:
     return {"Version": VERSION, "Statement": statements}
 
 
+_KEY_ID = re.compile(r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/" + _KEY_ID.pattern)
+
+
+def kms_key_arn(kms_key_id: str, region: str, account: str) -> str:
+    """The key ARN of a KmsKeyId given as a key ID or key ARN. A policy's Resource must be the key's ARN (an alias
+    ARN there authorizes nothing), and an alias cannot be resolved without a request to KMS (the policies are
+    written offline too), so aliases are refused with the command that finds the ARN."""
+    from pipelines.deploy.errors import DeployInputError
+
+    if _KEY_ID.fullmatch(kms_key_id):
+        return f"arn:aws:kms:{region}:{account}:key/{kms_key_id}"
+    if _KEY_ARN.fullmatch(kms_key_id):
+        return kms_key_id
+    hint = (
+        f"; its ARN: aws kms describe-key --key-id {kms_key_id} --query KeyMetadata.Arn"
+        if kms_key_id.startswith(("alias/", "arn:")) and "alias/" in kms_key_id
+        else ""
+    )
+    raise DeployInputError(
+        f"--kms-key-id {kms_key_id!r} is not a KMS key ID or key ARN, which the deploy's IAM policies must name{hint}"
+    )
+
+
+def capture_key_statements(inputs: PolicyInputs) -> list[dict]:
+    """CreateEndpointConfig with DataCaptureConfig.KmsKeyId: the caller lets SageMaker use the key through a grant
+    (kms:CreateGrant, kms:DescribeKey), allowed only through SageMaker in the deploy's region and, for the grant,
+    only for an AWS resource (the conditions AWS documents for grants services make on a caller's behalf)."""
+    if not inputs.kms_key_id:
+        return []
+    region = inputs.spec.region
+    key = kms_key_arn(inputs.kms_key_id, region, inputs.spec.account)
+    via = {"StringEquals": {"kms:ViaService": f"sagemaker.{region}.amazonaws.com"}}
+    return [
+        _statement(
+            "CaptureKeyGrant", ["kms:CreateGrant"], [key], {**via, "Bool": {"kms:GrantIsForAWSResource": "true"}}
+        ),
+        _statement("CaptureKeyDescribe", ["kms:DescribeKey"], [key], via),
+    ]
+
+
 def _statement(sid: str, actions: list[str], resources: list[str], condition: dict | None = None) -> dict:
     statement = {
         "Sid": sid,
@@ -449,6 +493,7 @@ def workflow_policy(w: WorkflowPolicyInputs) -> dict:
         _statement("SmokeTest", ["sagemaker:InvokeEndpoint"], [inputs.arn("sagemaker", f"endpoint/{w.endpoints[0]}")]),
         _statement("ApprovalGate", ["sns:Publish"], [w.topic_arn]),
         _pass_role("PassModelRole", [inputs.model_role_arn], "sagemaker.amazonaws.com"),
+        *capture_key_statements(inputs),
     ]
     scheduler_schedules = []
     if inputs.engine == "managed":

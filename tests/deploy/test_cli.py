@@ -101,6 +101,7 @@ def test_no_approved_package_exits_2(aws):
         (["--port", "8080"], "--port: only for --local"),
         (["--header-timeout", "5"], "--header-timeout: only for --local"),
         (["--endpoint-name", "no_underscores"], "is not a valid SageMaker name"),
+        (["--kms-key-id", "alias/capture"], "aws kms describe-key --key-id alias/capture"),
     ],
 )
 def test_bad_input_exits_2(args, message):

@@ -98,6 +98,9 @@ def test_the_bundle_is_a_framework_processor_bundle(aws):
         names = tar.getnames()
     assert "analyze.py" in names
     assert {"processing/monitoring/scheduled.py", "processing/monitoring/s3_source.py"} <= set(names)
+    # runproc.sh pip-installs a root requirements.txt; there is none, so the job installs nothing at run time and
+    # runs on the image's packages (docs/projects-template.md, "The analyzer on AWS").
+    assert [n for n in names if "/" not in n] == ["analyze.py"]
     assert not [n for n in names if "__pycache__" in n]
 
     location, changes = upload_bundle(aws.clients.s3, bundle, f"s3://{BUCKET}/monitoring/code")

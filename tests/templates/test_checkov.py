@@ -1,4 +1,5 @@
-"""checkov 3.3.30 on the packaged templates, offline, from its own venv (it pins an old boto3): `make checkov-venv`."""
+"""checkov 3.3.30 on the packaged templates (and, in test_portal_image.py, the portal's Dockerfile), offline, from its
+own venv (it pins an old boto3): `make checkov-venv`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pipelines.template import cfn_yaml
 CHECKOV = Path(__file__).resolve().parents[2] / ".venv-checkov" / "bin" / "checkov"
 
 
-def checkov(folder: Path) -> subprocess.CompletedProcess:
+def checkov(folder: Path, framework: str = "cloudformation") -> subprocess.CompletedProcess:
     if not CHECKOV.exists():
         pytest.skip(f"{CHECKOV} is missing: `make checkov-venv` builds it (make test does)")
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder.parent), "LANG": "C.UTF-8"}
@@ -24,7 +25,7 @@ def checkov(folder: Path) -> subprocess.CompletedProcess:
             str(CHECKOV),
             "--skip-download",
             "--framework",
-            "cloudformation",
+            framework,
             "--quiet",
             "--compact",
             "-o",

@@ -183,3 +183,64 @@ def test_parliament_finds_nothing_in_the_workflows_documents(starter):
         ]
         assert documents["workflow"]["trust"]["Statement"][0]["Principal"] == {"Service": "states.amazonaws.com"}
         assert documents["events"]["trust"]["Statement"][0]["Principal"] == {"Service": "events.amazonaws.com"}
+
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _workflow_and_deployer(kms_key_id):
+    from pipelines.deploy.aws import DeploySettings
+    from pipelines.deploy.iam import WorkflowPolicyInputs, deployer_policy, workflow_policies
+    from pipelines.deploy.workflow.settings import WorkflowSettings
+    from tests.deploy.conftest import REGION, ROLE, SCHEDULER_ROLE
+
+    deploy = DeploySettings(role_arn=ROLE, region=REGION, scheduler_role_arn=SCHEDULER_ROLE, kms_key_id=kms_key_id)
+    settings = WorkflowSettings(deploy, account="123456789012")
+    roles = ("arn:aws:iam::123456789012:role/x-workflow", "arn:aws:iam::123456789012:role/x-events")
+    inputs = WorkflowPolicyInputs.of(settings, *roles, create_roles=roles)
+    return workflow_policies(inputs)["workflow"]["policy"], deployer_policy(inputs.production)
+
+
+def _kms(policy: dict) -> list[dict]:
+    return [s for s in policy["Statement"] if any(a.startswith("kms:") for a in s["Action"])]
+
+
+@pytest.mark.parametrize("kms_key_id", [KEY, "1234abcd-12ab-34cd-56ef-1234567890ab"])
+def test_a_capture_key_is_granted_to_sagemaker_only(kms_key_id):
+    """The workflow's CreateEndpointConfig carries DataCaptureConfig.KmsKeyId (as the direct deploy's does): its
+    role may create a grant on that key for SageMaker's use and nothing more; parliament finds nothing."""
+    from parliament import analyze_policy_string
+
+    for policy in _workflow_and_deployer(kms_key_id):
+        grant, describe = _kms(policy)
+        assert grant["Action"] == ["kms:CreateGrant"] and describe["Action"] == ["kms:DescribeKey"]
+        for statement in (grant, describe):
+            assert statement["Resource"] == [KEY]
+            assert statement["Condition"]["StringEquals"] == {"kms:ViaService": "sagemaker.us-east-1.amazonaws.com"}
+        assert grant["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+        findings = analyze_policy_string(json.dumps(policy), ignore_private_auditors=True).findings
+        assert not findings, [(f.issue, f.detail) for f in findings]
+
+
+def test_without_a_capture_key_no_kms_grant():
+    for policy in _workflow_and_deployer(None):
+        assert _kms(policy) == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "hint"),
+    [
+        ("my-key", False),
+        ("alias/capture", True),
+        ("arn:aws:kms:us-east-1:123456789012:alias/capture", True),
+        ("arn:aws:kms:us-east-1:123456789012:key/nope", False),
+    ],
+)
+def test_a_kms_key_id_other_than_a_key_id_or_arn_is_refused(bad, hint):
+    from pipelines.deploy.aws import DeploySettings
+    from pipelines.deploy.errors import DeployInputError
+    from tests.deploy.conftest import REGION, ROLE
+
+    with pytest.raises(DeployInputError, match="is not a KMS key ID or key ARN") as refused:
+        DeploySettings(role_arn=ROLE, region=REGION, kms_key_id=bad)
+    assert ("aws kms describe-key --key-id" in str(refused.value)) is hint
