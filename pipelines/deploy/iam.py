@@ -78,12 +78,7 @@ def deployer_policy(inputs: PolicyInputs) -> dict:
     config = inputs.arn("sagemaker", f"endpoint-config/{endpoint}-*")
     endpoint_arn = inputs.arn("sagemaker", f"endpoint/{endpoint}")
     statements = [
-        _statement("ListModelPackages", ["sagemaker:ListModelPackages"], ["*"]),
-        _statement(
-            "ReadModelPackages",
-            ["sagemaker:DescribeModelPackage"],
-            [inputs.arn("sagemaker", f"model-package/{inputs.model_package_group.lower()}/*")],
-        ),
+        *_registry_reads(inputs),
         _statement("Model", ["sagemaker:CreateModel", "sagemaker:DescribeModel"], [model]),
         _statement("EndpointConfig", ["sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig"], [config]),
         _statement("Endpoint", ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"], [endpoint_arn, config]),
@@ -101,6 +96,18 @@ def deployer_policy(inputs: PolicyInputs) -> dict:
         statements += _review_deployer(inputs, tagged)
     statements.append(_statement("TagOnCreate", ["sagemaker:AddTags"], tagged))
     return _document(statements)
+
+
+def _registry_reads(inputs: PolicyInputs) -> list[dict]:
+    """Finding the group's packages (ListModelPackages takes no resource) and reading them."""
+    return [
+        _statement("ListModelPackages", ["sagemaker:ListModelPackages"], ["*"]),
+        _statement(
+            "ReadModelPackages",
+            ["sagemaker:DescribeModelPackage"],
+            [inputs.arn("sagemaker", f"model-package/{inputs.model_package_group.lower()}/*")],
+        ),
+    ]
 
 
 def _scheduled_jobs_deployer(inputs: PolicyInputs) -> list[dict]:
@@ -559,12 +566,7 @@ def setup_policy(w: WorkflowPolicyInputs) -> dict:
     and the first execution."""
     inputs = w.production
     statements = [
-        _statement("ListModelPackages", ["sagemaker:ListModelPackages"], ["*"]),
-        _statement(
-            "ReadModelPackages",
-            ["sagemaker:DescribeModelPackage"],
-            [inputs.arn("sagemaker", f"model-package/{inputs.model_package_group.lower()}/*")],
-        ),
+        *_registry_reads(inputs),
         _statement(
             "StateMachine",
             [

@@ -21,7 +21,6 @@ from pipelines.deploy.monitor_managed import (
 from pipelines.deploy.monitor_processing import processing_job_template
 from pipelines.deploy.monitor_processing import schedule_request as processing_schedule
 from pipelines.deploy.monitor_spec import DATA_QUALITY, MODEL_QUALITY
-from pipelines.deploy.scheduler_target import SCHEDULE_GROUP
 from pipelines.deploy.workflow.patterns import (
     NOT_FOUND,
     bind,
@@ -29,6 +28,7 @@ from pipelines.deploy.workflow.patterns import (
     create_or_find,
     sdk,
     transient_retry,
+    upsert_schedule,
     versioned_name,
 )
 from pipelines.deploy.workflow.sdk import Choice, ChoiceRule, Pass, State, Task
@@ -153,24 +153,7 @@ def _processing(settings: WorkflowSettings, kind: str, failed: State, then: Stat
     request = processing_schedule(spec, kind, {}, settings.scheduler_role)
     request["Target"]["Input"] = settings.runtime.value(f"{key}-input", f"States.JsonToString({job_path})")
     parameters = bind(request, settings.runtime)
-    find = Task(
-        f"Find {label} schedule",
-        resource=sdk("scheduler", "getSchedule"),
-        parameters={"Name": request["Name"], "GroupName": SCHEDULE_GROUP},
-        result_path=None,
-    )
-    find.add_retry(transient_retry("Scheduler"))
-    create, update = (
-        Task(f"{verb} {label} schedule", resource=sdk("scheduler", action), parameters=parameters, result_path=None)
-        for verb, action in (("Create", "createSchedule"), ("Update", "updateSchedule"))
-    )
-    for task in (create, update):
-        catch_into(task, failed)
-        task.next(then)
-    catch_into(find, create, NOT_FOUND["scheduler"], result_path="$.lookup")
-    catch_into(find, failed)
-    prepare.next(find)
-    find.next(update)
+    prepare.next(upsert_schedule(label, request["Name"], parameters, failed, then))
     return prepare
 
 

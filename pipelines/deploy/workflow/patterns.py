@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipelines.deploy.names import digest, versioned_stem
+from pipelines.deploy.scheduler_target import SCHEDULE_GROUP
 from pipelines.deploy.workflow.sdk import Catch, Choice, ChoiceRule, FailWith, Retry, State, Task, Wait
 
 STATES = "arn:aws:states:::"
@@ -141,6 +142,30 @@ def create_or_find(
     catch_into(find, failed, result_path="$.lookup")  # $.error keeps the create's error
     catch_into(create, find)
     return create, find
+
+
+def upsert_schedule(label: str, name: str, parameters: dict, failed: State, then: State) -> Task:
+    """An EventBridge Scheduler schedule made to match `parameters`: GetSchedule, then UpdateSchedule when it
+    exists or CreateSchedule when it does not (Scheduler has no upsert); any other error ends in `failed`.
+    Returns the GetSchedule state to enter it by."""
+    find = Task(
+        f"Find {label} schedule",
+        resource=sdk("scheduler", "getSchedule"),
+        parameters={"Name": name, "GroupName": SCHEDULE_GROUP},
+        result_path=None,
+    )
+    find.add_retry(transient_retry("Scheduler"))
+    create, update = (
+        Task(f"{verb} {label} schedule", resource=sdk("scheduler", action), parameters=parameters, result_path=None)
+        for verb, action in (("Create", "createSchedule"), ("Update", "updateSchedule"))
+    )
+    for task in (create, update):
+        catch_into(task, failed)
+        task.next(then)
+    catch_into(find, create, NOT_FOUND["scheduler"], result_path="$.lookup")
+    catch_into(find, failed)
+    find.next(update)
+    return find
 
 
 def _java(service: str) -> str:

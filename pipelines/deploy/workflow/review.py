@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from pipelines.deploy.review_resources import flow_definition_request, human_task_ui_request
 from pipelines.deploy.review_schedule import review_schedule_request, starter_job_template
-from pipelines.deploy.scheduler_target import SCHEDULE_GROUP
 from pipelines.deploy.workflow.patterns import (
-    NOT_FOUND,
     catch_into,
     create_or_find,
     fail_with,
     sdk,
     transient_retry,
+    upsert_schedule,
 )
 from pipelines.deploy.workflow.sdk import Choice, ChoiceRule, State, Task, Wait
 from pipelines.deploy.workflow.settings import WorkflowSettings
@@ -73,23 +72,7 @@ def review_states(settings: WorkflowSettings, failed: State, then: State) -> Sta
 
     template = starter_job_template(spec, settings.starter_code, xgboost_image(settings.region), flow_arn)
     request = review_schedule_request(spec, template, settings.scheduler_role)
-    find_schedule = Task(
-        "Find review schedule",
-        resource=sdk("scheduler", "getSchedule"),
-        parameters={"Name": request["Name"], "GroupName": SCHEDULE_GROUP},
-        result_path=None,
-    )
-    find_schedule.add_retry(transient_retry("Scheduler"))
-    create_schedule, update_schedule = (
-        Task(f"{verb} review schedule", resource=sdk("scheduler", action), parameters=request, result_path=None)
-        for verb, action in (("Create", "createSchedule"), ("Update", "updateSchedule"))
-    )
-    for task in (create_schedule, update_schedule):
-        catch_into(task, failed)
-        task.next(then)
-    catch_into(find_schedule, create_schedule, NOT_FOUND["scheduler"], result_path="$.lookup")
-    catch_into(find_schedule, failed)
-    find_schedule.next(update_schedule)
+    find_schedule = upsert_schedule("review", request["Name"], request, failed, then)
 
     active.add_choice(ChoiceRule.StringEquals(status, "Active"), find_schedule)
     active.add_choice(
