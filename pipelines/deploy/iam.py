@@ -467,6 +467,7 @@ def workflow_policies(w: WorkflowPolicyInputs) -> dict[str, dict]:
             "trust": trust_policy("events.amazonaws.com", w.production.spec.account),
         },
         "setup": {"policy": setup_policy(w), "trust": None},
+        "approver": {"policy": approver_policy(w.state_machine_arn), "trust": None},
     }
     for name, documents in policies(w.production).items():
         if name == "deployer":
@@ -559,6 +560,26 @@ def workflow_policy(w: WorkflowPolicyInputs) -> dict:
 def events_policy(w: WorkflowPolicyInputs) -> dict:
     """The EventBridge rule's target role: start this state machine, nothing else."""
     return _document([_statement("StartDeploy", ["states:StartExecution"], [w.state_machine_arn])])
+
+
+def approver_policy(state_machine_arn: str) -> dict:
+    """Whoever answers the production gate (`mlops deploy approve|reject --aws`, `mlops deploy executions --aws`):
+    list and read this state machine's executions (the gate's token is in the history) and answer the gate.
+    SendTaskSuccess/Failure have no resource type (the task token is the capability), so they take `*`."""
+    prefix, name = state_machine_arn.split(":stateMachine:", 1)
+    executions = f"{prefix}:execution:{name}:*"
+    # IAM lists Map runs and express executions as resource types of these two actions too; naming this
+    # machine's keeps the statements scoped to it and complete for the policy linter.
+    map_runs, express = f"{prefix}:mapRun:{name}/*:*", f"{prefix}:express:{name}:*:*"
+    return _document(
+        [
+            _statement("ListDeploys", ["states:ListExecutions"], [state_machine_arn, map_runs]),
+            _statement(
+                "ReadDeploys", ["states:DescribeExecution", "states:GetExecutionHistory"], [executions, express]
+            ),
+            _statement("AnswerGate", ["states:SendTaskSuccess", "states:SendTaskFailure"], ["*"]),
+        ]
+    )
 
 
 def setup_policy(w: WorkflowPolicyInputs) -> dict:

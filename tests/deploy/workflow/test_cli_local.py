@@ -130,8 +130,11 @@ def test_the_gate_token_is_found_in_the_history_as_on_aws(deploy_home, monkeypat
     pending = wait_for(lambda: backend.pending_tasks(arn), 30, "the gate")
     assert pending_gate_token(sfn, arn) == pending[0].token
     monkeypatch.setattr(deploy_workflow, "_stepfunctions", lambda on_aws, region: sfn)
+    sent = []
+    sfn.meta.events.register("before-parameter-build.sfn", lambda model, params, **_: sent.append((model.name, params)))
     approved = invoke("deploy", "approve", arn, "--aws")
     assert approved.exit_code == 0, approved.output
+    _allowed_to_approvers(machine, sent)
     described = wait_for(
         lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d, 30, "end"
     )
@@ -140,3 +143,19 @@ def test_the_gate_token_is_found_in_the_history_as_on_aws(deploy_home, monkeypat
     assert refused.exit_code == 2 and "waits at no production gate" in refused.output
     unknown = invoke("deploy", "approve", arn.replace("execution:gate:", "execution:gate:x"), "--aws")
     assert unknown.exit_code == 2
+
+
+def _allowed_to_approvers(machine: str, sent: list[tuple[str, dict]]) -> None:
+    """Every call `approve --aws` made is allowed by the approvers' policy, on the resource it named."""
+    from fnmatch import fnmatchcase
+
+    from pipelines.deploy.iam import approver_policy
+
+    statements = approver_policy(machine)["Statement"]
+    assert {name for name, _ in sent} >= {"GetExecutionHistory", "SendTaskSuccess"}
+    for name, params in sent:
+        resource = params.get("executionArn") or params.get("stateMachineArn") or "*"
+        assert any(
+            f"states:{name}" in st["Action"] and any(fnmatchcase(resource, pattern) for pattern in st["Resource"])
+            for st in statements
+        ), (name, resource)

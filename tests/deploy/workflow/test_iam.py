@@ -166,9 +166,17 @@ def test_parliament_finds_nothing_in_the_workflows_documents(starter):
         settings = WorkflowSettings(deploy, account="123456789012")
         roles = ("arn:aws:iam::123456789012:role/x-workflow", "arn:aws:iam::123456789012:role/x-events")
         documents = workflow_policies(WorkflowPolicyInputs.of(settings, *roles, create_roles=roles))
-        assert {"workflow", "events", "setup", "model", "monitoring", "scheduler", "review_job", "review"} <= set(
-            documents
-        )
+        assert {
+            "workflow",
+            "events",
+            "setup",
+            "approver",
+            "model",
+            "monitoring",
+            "scheduler",
+            "review_job",
+            "review",
+        } <= set(documents)
         for name, document in documents.items():
             findings = analyze_policy_string(json.dumps(document["policy"]), ignore_private_auditors=True).findings
             assert not findings, (engine, name, [(f.issue, f.detail) for f in findings])
