@@ -526,9 +526,12 @@ def workflow_policy(w: WorkflowPolicyInputs) -> dict:
                 schedules,
             ),
             _pass_role("PassMonitoringRole", [spec.role_arn], "sagemaker.amazonaws.com"),
+            # engine switch: the processing engine's schedules of this endpoint are removed
+            _statement("RemoveProcessingSchedules", ["scheduler:DeleteSchedule"], _schedules(inputs)),
         ]
     else:
         scheduler_schedules += _schedules(inputs)
+        statements += _remove_managed_by_workflow(inputs)
     if inputs.review is not None:
         uis, flows = _review_resources(inputs)
         tagged += [uis, flows]
@@ -555,6 +558,31 @@ def workflow_policy(w: WorkflowPolicyInputs) -> dict:
         ]
     statements.append(_statement("TagOnCreate", ["sagemaker:AddTags"], tagged))
     return _document(statements)
+
+
+def _remove_managed_by_workflow(inputs: PolicyInputs) -> list[dict]:
+    """Engine switch in the workflow: the managed engine's schedules of this endpoint, and the job definitions they
+    ran, named as the direct deploy or the workflow named them (`monitor_managed.job_definition_patterns`)."""
+    from pipelines.deploy.monitor_managed import job_definition_patterns
+
+    spec = inputs.spec
+    _, _, schedules = _managed_resources(inputs)
+    data, quality = (
+        [inputs.arn("sagemaker", f"{noun}/{p.lower()}") for p in job_definition_patterns(spec.schedule(kind))]
+        for noun, kind in (
+            ("data-quality-job-definition", DATA_QUALITY),
+            ("model-quality-job-definition", MODEL_QUALITY),
+        )
+    )
+    return [
+        _statement(
+            "RemoveManagedSchedules",
+            ["sagemaker:DescribeMonitoringSchedule", "sagemaker:DeleteMonitoringSchedule"],
+            schedules,
+        ),
+        _statement("RemoveDataQualityJobDefinitions", ["sagemaker:DeleteDataQualityJobDefinition"], data),
+        _statement("RemoveModelQualityJobDefinitions", ["sagemaker:DeleteModelQualityJobDefinition"], quality),
+    ]
 
 
 def events_policy(w: WorkflowPolicyInputs) -> dict:

@@ -26,7 +26,7 @@ from pipelines.deploy.monitor_spec import (
     PROBLEM_TYPE,
     MonitorSpec,
 )
-from pipelines.deploy.names import content_name
+from pipelines.deploy.names import content_name, versioned_stem
 from pipelines.images import analyzer_image
 
 ENDPOINT_INPUT_PATH = "/opt/ml/processing/input/endpoint"  # the SDK's _CONTAINER_BASE_PATH/input/endpoint
@@ -84,6 +84,13 @@ def schedule_request(spec: MonitorSpec, kind: str, job_definition_name: str) -> 
         "MonitoringScheduleConfig": _schedule_config(kind, job_definition_name),
         "Tags": spec.tags,
     }
+
+
+def job_definition_patterns(schedule: str) -> list[str]:
+    """Names of job definitions a schedule's deletion frees: the direct deploy's `<schedule>-<hash>` and, when
+    the name is cut, the workflow's `<versioned stem>-v<version>-<hash>` (the workflow's IAM policy grants the same)."""
+    stem = versioned_stem(schedule)
+    return [f"{schedule}-*"] + ([f"{stem}-v*"] if stem != schedule else [])
 
 
 def ensure_managed_monitoring(sagemaker, spec: MonitorSpec, image_uri: str | None = None) -> list[Change]:

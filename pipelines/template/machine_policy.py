@@ -81,6 +81,9 @@ INTEGRATIONS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "aws-sdk:scheduler:createSchedule": [(("scheduler:CreateSchedule",), (SCHEDULE,))],
     "aws-sdk:scheduler:updateSchedule": [(("scheduler:UpdateSchedule",), (SCHEDULE,))],
     "aws-sdk:scheduler:getSchedule": [(("scheduler:GetSchedule",), (SCHEDULE,))],
+    # engine switch: the other engine's schedules of the endpoint are removed
+    "aws-sdk:scheduler:deleteSchedule": [(("scheduler:DeleteSchedule",), (SCHEDULE,))],
+    "aws-sdk:sagemaker:deleteMonitoringSchedule": [(("sagemaker:DeleteMonitoringSchedule",), (MONITORING_SCHEDULE,))],
 }
 # The service principal a role is passed to, by the integration's service.
 PASSED_TO = {"sagemaker": "sagemaker.amazonaws.com", "scheduler": "scheduler.amazonaws.com"}

@@ -11,6 +11,7 @@ One execution deploys one approved model package version (input: `{"ModelPackage
     → Smoke test (InvokeEndpoint) → Check production (already this version: skip the gate)
     → Approve production (sns:publish.waitForTaskToken) → production: CreateModel → CreateEndpointConfig
     → create or update the endpoint → InService → monitoring schedules (managed or processing engine)
+    → the other engine's schedules of the endpoint removed (an engine switch)
     → human review (task UI, flow definition, hourly post-processing schedule; with --review a2i) → Deployed
 
 Resources are named `<endpoint or schedule>-v<version>-<hash of the settings>`; every error is caught into a
@@ -22,7 +23,7 @@ from __future__ import annotations
 import json
 
 from pipelines.deploy import endpoint as ep
-from pipelines.deploy.workflow import monitoring, review
+from pipelines.deploy.workflow import engine_switch, monitoring, review
 from pipelines.deploy.workflow.approval import GATE
 from pipelines.deploy.workflow.patterns import (
     STATES,
@@ -85,6 +86,12 @@ def _states(settings: WorkflowSettings, execution_input: ExecutionInput) -> Stat
     production_failed = failure("Production deploy failed", f"production endpoint {settings.production}")
     monitoring_failed = failure("Monitoring not set up", f"monitoring of {settings.production}")
     review_failed = failure("Review not set up", f"human review of {settings.production}")
+    other = engine_switch.other_engine(settings)
+    switch_failed = failure(
+        "Other engine not removed",
+        f"the {other} engine's schedules of {settings.production} (both engines run until they are removed; "
+        "re-run the deploy)",
+    )
 
     describe = Task(
         "Describe package",
@@ -107,7 +114,8 @@ def _states(settings: WorkflowSettings, execution_input: ExecutionInput) -> Stat
 
     deployed = _deployed(settings)
     review_first = review.review_states(settings, review_failed, deployed)
-    monitoring_first = monitoring.monitoring_states(settings, monitoring_failed, review_first)
+    switch_first = engine_switch.removal_states(settings, switch_failed, review_first)
+    monitoring_first = monitoring.monitoring_states(settings, monitoring_failed, switch_first)
 
     production = endpoint_to_config(
         "production",

@@ -4,7 +4,8 @@ nothing no request needs; parliament finds no issue in any of the workflow's doc
 The requests are the ones the workflow really sends: executions run in the foreground here (the local
 interpreter with recording clients) against the local services, for a first deploy, an update to a new
 version and a re-run of that version (so the create-else-find, update and delete paths all run), with each
-monitor engine. What a request needs comes from AWS's authorization rules (tests/deploy/test_iam.py)."""
+monitor engine; before the update a direct deploy with the other engine makes its schedules, so the update
+removes them (the engine switch's deletes). What a request needs comes from AWS's authorization rules (tests/deploy/test_iam.py)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ class Runs:
 
         self.clients = clients
 
-    def run(self, package_arn: str) -> dict:
+    def run(self, package_arn: str, status: str = "SUCCEEDED") -> dict:
         from offline.aws import local_session
         from offline.stepfunctions.interpreter import run_execution
         from pipelines.deploy.workflow.trigger import INPUT_PATHS, INPUT_TEMPLATE, state_change_event, transform
@@ -82,7 +83,7 @@ class Runs:
         if failures:
             raise failures[0]
         described = self.backend.describe_execution(arn)
-        assert described["status"] == "SUCCEEDED", described
+        assert described["status"] == status, described
         return described
 
 
@@ -105,6 +106,28 @@ def workflow_needs(calls, settings) -> list[Need]:
     return found
 
 
+def other_engine_schedules(home, registry, settings) -> None:
+    """The endpoint's schedules of the engine not chosen, as a direct deploy before an engine switch left them
+    (the direct deploy's own functions, v1's baselines): the workflow's next run removes them."""
+    from offline.aws import local_session
+    from pipelines.deploy.monitor_managed import ensure_managed_monitoring
+    from pipelines.deploy.monitor_processing import ensure_processing_monitoring
+    from pipelines.deploy.registry import describe
+
+    session = local_session(home)
+    sagemaker = session.client("sagemaker")
+    spec = dataclasses.replace(settings.monitor, baselines=describe(sagemaker, registry.versions["v1"]).baselines)
+    if settings.deploy.monitor_engine == "processing":
+        ensure_managed_monitoring(sagemaker, spec)
+        return
+    other = with_engine(settings, "processing")
+    ensure_processing_monitoring(session.client("scheduler"), spec, other.analyzer_code, other.scheduler_role)
+
+
+def with_engine(settings, engine: str):
+    return dataclasses.replace(settings, deploy=dataclasses.replace(settings.deploy, monitor_engine=engine))
+
+
 def deployed(request, engine: str, review: bool):
     """A home, a registry with v1 and v2 approved, and the group set up with `engine` (and review)."""
     from offline.deploy.local import local_settings, set_up
@@ -115,8 +138,7 @@ def deployed(request, engine: str, review: bool):
     for tag in ("v1", "v2"):
         registry.register(tag, model)
         registry.approve(tag)  # before the set-up: no target yet, nothing starts by itself
-    base = local_settings(GROUP, review=review)
-    settings = dataclasses.replace(base, deploy=dataclasses.replace(base.deploy, monitor_engine=engine))
+    settings = with_engine(local_settings(GROUP, review=review), engine)
     set_up(settings, home)
     return home, registry, settings
 
@@ -127,7 +149,8 @@ def test_the_workflow_role_is_exactly_what_the_state_machine_sends(request, engi
 
     home, registry, settings = deployed(request, engine, review)
     runs = Runs(home, settings)
-    first = json.loads(runs.run(registry.versions["v1"])["output"])
+    first = json.loads(runs.run(registry.versions["v1"])["output"])  # the other engine's schedules: none
+    other_engine_schedules(home, registry, settings)  # the next run removes them (an engine switch's deletes)
     runs.run(registry.versions["v2"])  # UpdateEndpoint, schedules updated (managed: the replaced definitions deleted)
     roll_back(home, settings.production, first["ProductionEndpointConfig"])  # production put back on v1 by hand
     again = runs.run(registry.versions["v2"])  # every create finds its resource; the gate; production updated
@@ -139,7 +162,9 @@ def test_the_workflow_role_is_exactly_what_the_state_machine_sends(request, engi
     needs = workflow_needs(runs.recorder.calls, settings)
     check(policy, needs)
     removed = ("Models", "SmokeTest", "ApprovalGate", "ReadModelPackages") + (
-        ("MonitoringSchedules", "CreateFlowDefinitions") if engine == "managed" else ("Schedules",)
+        ("MonitoringSchedules", "CreateFlowDefinitions", "RemoveProcessingSchedules")
+        if engine == "managed"
+        else ("Schedules", "RemoveManagedSchedules", "RemoveDataQualityJobDefinitions")
     )
     for sid in removed:  # the check fails when a needed grant is missing
         trimmed = {**policy, "Statement": [s for s in policy["Statement"] if s["Sid"] != sid]}
