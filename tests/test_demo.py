@@ -1,7 +1,6 @@
 """`mlops demo`: the whole loop offline (milestone 6), run twice in one home, and the safety of its --fresh."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -9,19 +8,7 @@ from click.testing import CliRunner
 
 from offline.process_identity import ProcessIdentity
 from pipelines.cli import main
-
-
-def _processes_of(home: Path) -> list[int]:
-    """Processes whose environment names this home (what the demo may start: runners, endpoint hosts)."""
-    found = []
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            environ = (proc / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if f"MLOPS_HOME={home}".encode() in environ and int(proc.name) != os.getpid():
-            found.append(int(proc.name))
-    return found
+from tests.processes import processes_of
 
 
 def _local(home: Path, uri: str) -> Path:
@@ -43,7 +30,7 @@ def test_the_demo_runs_the_whole_loop_twice_in_one_home(tmp_path, monkeypatch):
     from offline.endpoint.hosts import HostRegistry
 
     left = HostRegistry.for_home(home).live()
-    assert left and _processes_of(home.resolve())
+    assert left and processes_of(home.resolve())
     # ... which a second run in the same home stops before it starts clean (--fresh)
     second = CliRunner().invoke(main, ["demo", "--fresh"])
     assert second.exit_code == 0, second.output[-3000:]
@@ -146,7 +133,7 @@ def _check_summary(home: Path, output: str) -> dict:
     from offline.endpoint.hosts import HostRegistry
 
     assert HostRegistry.for_home(home).live() == []
-    assert _processes_of(home.resolve()) == []
+    assert processes_of(home.resolve()) == []
     return summary
 
 

@@ -7,8 +7,6 @@ started for its home is stopped at the end (a process left behind fails the test
 from __future__ import annotations
 
 import json
-import os
-import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from offline.defaults import LOCAL_BUCKET
-from tests.offline.endpoint.conftest import broken_model_tar, processes_of  # noqa: F401  (a fixture, re-used)
+from tests.offline.endpoint.conftest import broken_model_tar  # noqa: F401  (a fixture, re-used)
+from tests.processes import reap
 
 GROUP = "BreastCancerPackageGroup"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5"
@@ -105,12 +104,7 @@ def stop_everything(home: Path) -> None:
             states.stop_execution({"executionArn": execution["executionArn"], "cause": "the test ended"})
     registry = HostRegistry.for_home(home)
     registry.stop(registry.live(), "the test ended")
-    deadline = time.monotonic() + 15
-    while processes_of(home) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = processes_of(home)
-    for pid in left:
-        os.kill(pid, signal.SIGKILL)
+    left = reap(home, 15)
     assert not left, f"processes of {home} still running after the test: {left}"
 
 

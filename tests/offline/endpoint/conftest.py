@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from offline.defaults import LOCAL_BUCKET
+from tests.processes import processes_of, reap  # noqa: F401  (processes_of: the endpoint tests import it from here)
 
 ENDPOINT = "test-endpoint"
 
@@ -157,29 +158,9 @@ def broken_model_tar(tmp_path_factory) -> Path:
     return out
 
 
-def processes_of(home: Path) -> list[int]:
-    """Every process whose environment names this home (what the acceptance harness looks for)."""
-    import os
-
-    marker = f"MLOPS_HOME={Path(home).resolve()}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if marker in environ.split(b"\0"):
-            found.append(int(entry.name))
-    return found
-
-
 @pytest.fixture
 def managed_home(tmp_path):
     """A home whose endpoint hosts are all stopped at the end; a process left behind fails the test."""
-    import os
-    import signal
 
     from offline.endpoint.hosts import HostRegistry
 
@@ -188,10 +169,5 @@ def managed_home(tmp_path):
     yield home
     registry = HostRegistry.for_home(home)
     registry.stop(registry.live(), "the test ended")
-    deadline = time.monotonic() + 10
-    while processes_of(home) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = processes_of(home)
-    for pid in left:
-        os.kill(pid, signal.SIGKILL)
+    left = reap(home, 10)
     assert not left, f"processes of {home} still running after the test: {left}"
